@@ -1,0 +1,166 @@
+package inference
+
+import (
+	"context"
+	"fmt"
+	"image"
+
+	"gocv.io/x/gocv"
+)
+
+// Garment is a garment prepared for one model: its image and mask as
+// tensors at the model's input size, plus the cached outputs of the
+// optional garment stage.
+type Garment struct {
+	ID    string
+	model *Model
+	t     tensors
+}
+
+// PrepareGarment converts a garment image (BGR) and its mask (8-bit, 0 =
+// background) to the model's tensors and runs the garment stage if the model
+// has one. The caller keeps ownership of img and mask.
+func (m *Model) PrepareGarment(ctx context.Context, id string, img, mask gocv.Mat) (*Garment, error) {
+	if img.Empty() || img.Type() != gocv.MatTypeCV8UC3 {
+		return nil, fmt.Errorf("inference: garment %s: want a BGR image", id)
+	}
+	if mask.Empty() || mask.Type() != gocv.MatTypeCV8UC1 {
+		return nil, fmt.Errorf("inference: garment %s: want an 8-bit single-channel mask", id)
+	}
+	w, h := m.Size()
+	g := &Garment{ID: id, model: m, t: tensors{
+		TensorGarment:     make([]float32, 3*w*h),
+		TensorGarmentMask: make([]float32, w*h),
+	}}
+	scratch := gocv.NewMat()
+	defer scratch.Close()
+	resizeTo(&scratch, img, w, h)
+	if err := imageToTensor(g.t[TensorGarment], scratch); err != nil {
+		return nil, err
+	}
+	resizeTo(&scratch, mask, w, h)
+	if err := maskToTensor(g.t[TensorGarmentMask], scratch); err != nil {
+		return nil, err
+	}
+	if s := m.stages[StageGarment]; s != nil {
+		if err := s.runWith(ctx, g.t, g.t); err != nil {
+			return nil, err
+		}
+	}
+	return g, nil
+}
+
+// runWith feeds the stage from src, runs it and collects its outputs into
+// dst, holding the stage's lock so that concurrent users take turns.
+func (s *stage) runWith(ctx context.Context, src, dst tensors) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.session == nil {
+		return ErrClosed
+	}
+	s.feed(src)
+	if err := s.run(ctx); err != nil {
+		return err
+	}
+	s.collect(dst)
+	return nil
+}
+
+// warp runs the warp stage for a person tensor and a garment into out.
+func (m *Model) warp(ctx context.Context, person []float32, g *Garment, out tensors) error {
+	if g.model != m {
+		return fmt.Errorf("inference: garment %s was prepared for another model", g.ID)
+	}
+	s := m.stages[StageWarp]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.session == nil {
+		return ErrClosed
+	}
+	s.feed(g.t)
+	copy(s.input(TensorPerson), person)
+	if err := s.run(ctx); err != nil {
+		return err
+	}
+	s.collect(out)
+	return nil
+}
+
+// gen runs the generation stage for a person tensor and a warp result.
+func (m *Model) gen(ctx context.Context, person []float32, warp, out tensors) error {
+	s := m.stages[StageGen]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.session == nil {
+		return ErrClosed
+	}
+	s.feed(warp)
+	copy(s.input(TensorPerson), person)
+	if err := s.run(ctx); err != nil {
+		return err
+	}
+	s.collect(out)
+	return nil
+}
+
+// cropper turns a frame region into the person tensor and the try-on tensor
+// back into pixels; it owns reusable scratch Mats (one per goroutine).
+type cropper struct {
+	w, h    int
+	person  []float32
+	small   gocv.Mat // model-size BGR
+	big     gocv.Mat // box-size BGR
+	feather feather
+}
+
+func newCropper(w, h int) *cropper {
+	return &cropper{w: w, h: h, person: make([]float32, 3*w*h), small: gocv.NewMat(), big: gocv.NewMat()}
+}
+
+func (c *cropper) close() {
+	c.small.Close()
+	c.big.Close()
+}
+
+// load fills c.person from the box of frame.
+func (c *cropper) load(frame gocv.Mat, box image.Rectangle) error {
+	roi := frame.Region(box)
+	resizeTo(&c.small, roi, c.w, c.h)
+	roi.Close()
+	return imageToTensor(c.person, c.small)
+}
+
+// paste writes the try-on tensor into dst's box with a feathered edge.
+func (c *cropper) paste(dst *gocv.Mat, tryon []float32, box image.Rectangle) error {
+	if err := tensorToImage(&c.small, tryon, c.w, c.h); err != nil {
+		return err
+	}
+	resizeTo(&c.big, c.small, box.Dx(), box.Dy())
+	return pasteBack(dst, c.big, box, &c.feather)
+}
+
+// TryOn dresses a person image that is already a portrait crop (any size;
+// it is resized to the model's input) in g and returns the try-on at the
+// model's input size. The caller keeps ownership of person and owns the
+// returned Mat.
+func (m *Model) TryOn(ctx context.Context, person gocv.Mat, g *Garment) (gocv.Mat, error) {
+	w, h := m.Size()
+	c := newCropper(w, h)
+	defer c.close()
+	if err := c.load(person, image.Rect(0, 0, person.Cols(), person.Rows())); err != nil {
+		return gocv.NewMat(), err
+	}
+	warp, out := tensors{}, tensors{}
+	if err := m.warp(ctx, c.person, g, warp); err != nil {
+		return gocv.NewMat(), err
+	}
+	if err := m.gen(ctx, c.person, warp, out); err != nil {
+		return gocv.NewMat(), err
+	}
+	res := gocv.NewMat()
+	if err := tensorToImage(&res, out[TensorTryOn], w, h); err != nil {
+		res.Close()
+		return gocv.NewMat(), err
+	}
+	return res, nil
+}

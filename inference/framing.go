@@ -1,0 +1,253 @@
+package inference
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	"math"
+	"os"
+
+	"gocv.io/x/gocv"
+)
+
+// CascadeEnv names a Haar cascade file to use instead of the default.
+const CascadeEnv = "MGVTON_FACE_CASCADE"
+
+// cascadePaths are where Debian's opencv-data installs the frontal-face cascade.
+var cascadePaths = []string{
+	"/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml",
+	"/usr/share/opencv/haarcascades/haarcascade_frontalface_default.xml",
+}
+
+// ErrNoCascade means no face cascade file was found.
+var ErrNoCascade = errors.New("inference: face cascade not found (install opencv-data or set " + CascadeEnv + ")")
+
+// FramingOptions shape the 3:4 upper-body box around a detected face. The
+// defaults match the proportions of VITON-HD crops (and of our synthetic
+// data): the face is about 1/6 of the crop height and its top sits a little
+// below the crop's top.
+type FramingOptions struct {
+	// BoxHeightFaces is the crop height in face heights.
+	BoxHeightFaces float64
+	// TopFaces is the space above the face's top edge, in face heights.
+	TopFaces float64
+	// Smoothing is the weight of the new box in the running average (0..1];
+	// 1 means no smoothing.
+	Smoothing float64
+	// HoldFrames is how many frames without a face keep the last box.
+	HoldFrames int
+	// DetectWidth is the width the frame is shrunk to for detection.
+	DetectWidth int
+}
+
+// DefaultFraming returns the framing used by the app.
+func DefaultFraming() FramingOptions {
+	return FramingOptions{BoxHeightFaces: 5.5, TopFaces: 0.9, Smoothing: 0.35, HoldFrames: 15, DetectWidth: 320}
+}
+
+// Framer finds the person in a frame and keeps a smoothed 3:4 crop box.
+// It is used by one goroutine at a time.
+type Framer struct {
+	opts    FramingOptions
+	cascade gocv.CascadeClassifier
+	small   gocv.Mat
+	gray    gocv.Mat
+
+	box    rectF // smoothed box, in frame pixels
+	hasBox bool
+	missed int
+	closed bool
+}
+
+type rectF struct{ x, y, w, h float64 }
+
+// NewFramer loads the face cascade (cascadePath, else $MGVTON_FACE_CASCADE,
+// else Debian's opencv-data file).
+func NewFramer(cascadePath string, opts FramingOptions) (*Framer, error) {
+	if cascadePath == "" {
+		cascadePath = os.Getenv(CascadeEnv)
+	}
+	if cascadePath == "" {
+		for _, p := range cascadePaths {
+			if _, err := os.Stat(p); err == nil {
+				cascadePath = p
+				break
+			}
+		}
+	}
+	if cascadePath == "" {
+		return nil, ErrNoCascade
+	}
+	f := &Framer{opts: opts, cascade: gocv.NewCascadeClassifier(), small: gocv.NewMat(), gray: gocv.NewMat()}
+	if !f.cascade.Load(cascadePath) {
+		f.Close()
+		return nil, fmt.Errorf("inference: load face cascade %s: not a cascade file", cascadePath)
+	}
+	return f, nil
+}
+
+// Close releases the detector. It is idempotent.
+func (f *Framer) Close() error {
+	if f.closed {
+		return nil
+	}
+	f.closed = true
+	f.cascade.Close()
+	f.small.Close()
+	f.gray.Close()
+	return nil
+}
+
+// Reset forgets the smoothed box (a new stream starts).
+func (f *Framer) Reset() { f.hasBox, f.missed = false, 0 }
+
+// Box detects the person in frame (BGR) and returns the smoothed 3:4 crop
+// box in frame pixels, or ok=false when nobody has been seen for more than
+// HoldFrames frames.
+func (f *Framer) Box(frame gocv.Mat) (box image.Rectangle, ok bool) {
+	fw, fh := frame.Cols(), frame.Rows()
+	face, found := f.detect(frame)
+	if found {
+		target := boxForFace(face, f.opts, fw, fh)
+		if !f.hasBox {
+			f.box = target
+		} else {
+			a := f.opts.Smoothing
+			f.box = rectF{
+				f.box.x + a*(target.x-f.box.x), f.box.y + a*(target.y-f.box.y),
+				f.box.w + a*(target.w-f.box.w), f.box.h + a*(target.h-f.box.h),
+			}
+		}
+		f.hasBox, f.missed = true, 0
+	} else if f.hasBox {
+		f.missed++
+		if f.missed > f.opts.HoldFrames {
+			f.hasBox = false
+		}
+	}
+	if !f.hasBox {
+		return image.Rectangle{}, false
+	}
+	return f.box.round(fw, fh), true
+}
+
+// detect returns the largest face in frame pixels.
+func (f *Framer) detect(frame gocv.Mat) (rectF, bool) {
+	scale := 1.0
+	src := frame
+	if w := f.opts.DetectWidth; w > 0 && frame.Cols() > w {
+		scale = float64(frame.Cols()) / float64(w)
+		gocv.Resize(frame, &f.small, image.Pt(w, int(math.Round(float64(frame.Rows())/scale))), 0, 0, gocv.InterpolationArea)
+		src = f.small
+	}
+	gocv.CvtColor(src, &f.gray, gocv.ColorBGRToGray)
+	gocv.EqualizeHist(f.gray, &f.gray)
+	minSide := src.Rows() / 12
+	faces := f.cascade.DetectMultiScaleWithParams(f.gray, 1.15, 4, 0, image.Pt(minSide, minSide), image.Pt(0, 0))
+	best := -1
+	for i, r := range faces {
+		if best < 0 || r.Dx()*r.Dy() > faces[best].Dx()*faces[best].Dy() {
+			best = i
+		}
+	}
+	if best < 0 {
+		return rectF{}, false
+	}
+	r := faces[best]
+	return rectF{float64(r.Min.X) * scale, float64(r.Min.Y) * scale, float64(r.Dx()) * scale, float64(r.Dy()) * scale}, true
+}
+
+// boxForFace returns the 3:4 upper-body box for a face, fitted inside a
+// fw x fh frame: moved inside when it sticks out, shrunk (keeping 3:4 and
+// the face's centre as far as possible) when it is larger than the frame.
+func boxForFace(face rectF, o FramingOptions, fw, fh int) rectF {
+	h := face.h * o.BoxHeightFaces
+	w := h * 3 / 4
+	maxH := math.Min(float64(fh), float64(fw)*4/3)
+	if h > maxH {
+		h, w = maxH, maxH*3/4
+	}
+	cx := face.x + face.w/2
+	top := face.y - face.h*o.TopFaces
+	b := rectF{cx - w/2, top, w, h}
+	b.x = math.Max(0, math.Min(b.x, float64(fw)-w))
+	b.y = math.Max(0, math.Min(b.y, float64(fh)-h))
+	return b
+}
+
+// round converts to integer pixels inside the frame, keeping 3:4.
+func (r rectF) round(fw, fh int) image.Rectangle {
+	h := int(math.Round(r.h))
+	w := int(math.Round(float64(h) * 3 / 4))
+	x := int(math.Round(r.x))
+	y := int(math.Round(r.y))
+	x = max(0, min(x, fw-w))
+	y = max(0, min(y, fh-h))
+	return image.Rect(x, y, x+w, y+h)
+}
+
+// feather is a cached alpha ramp for pasting a crop back with soft edges.
+type feather struct {
+	w, h  int
+	alpha []float32
+}
+
+// featherFor returns alpha weights (1 inside, ramping to 0 over border
+// pixels at the edges) for a w x h box.
+func (c *feather) get(w, h int) []float32 {
+	if c.w == w && c.h == h {
+		return c.alpha
+	}
+	border := max(2, min(w, h)/12)
+	ramp := func(i, n int) float32 {
+		d := min(i, n-1-i)
+		if d >= border {
+			return 1
+		}
+		t := float32(d+1) / float32(border+1)
+		return t * t * (3 - 2*t) // smoothstep
+	}
+	c.w, c.h = w, h
+	c.alpha = make([]float32, w*h)
+	for y := 0; y < h; y++ {
+		ay := ramp(y, h)
+		for x := 0; x < w; x++ {
+			c.alpha[y*w+x] = min(ay, ramp(x, w))
+		}
+	}
+	return c.alpha
+}
+
+// pasteBack blends src (BGR 8UC3, the size of box) into frame at box with
+// the feathered alpha.
+func pasteBack(frame *gocv.Mat, src gocv.Mat, box image.Rectangle, f *feather) error {
+	w, h := box.Dx(), box.Dy()
+	if src.Cols() != w || src.Rows() != h || src.Type() != gocv.MatTypeCV8UC3 || frame.Type() != gocv.MatTypeCV8UC3 {
+		return fmt.Errorf("inference: paste %dx%d into box %v: size or type mismatch", src.Cols(), src.Rows(), box)
+	}
+	if !box.In(image.Rect(0, 0, frame.Cols(), frame.Rows())) {
+		return fmt.Errorf("inference: paste box %v outside frame %dx%d", box, frame.Cols(), frame.Rows())
+	}
+	alpha := f.get(w, h)
+	dst, err := frame.DataPtrUint8()
+	if err != nil {
+		return fmt.Errorf("inference: frame data: %w", err)
+	}
+	s, err := src.DataPtrUint8()
+	if err != nil {
+		return fmt.Errorf("inference: crop data: %w", err)
+	}
+	stride := frame.Cols() * 3
+	for y := 0; y < h; y++ {
+		row := dst[(box.Min.Y+y)*stride+box.Min.X*3:]
+		srow := s[y*w*3:]
+		arow := alpha[y*w : (y+1)*w]
+		for x, a := range arow {
+			for c := 0; c < 3; c++ {
+				i := x*3 + c
+				row[i] = uint8(float32(row[i])*(1-a) + float32(srow[i])*a + 0.5)
+			}
+		}
+	}
+	return nil
+}

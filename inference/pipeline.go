@@ -1,0 +1,451 @@
+package inference
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"gocv.io/x/gocv"
+)
+
+// Frame is a picture submitted to a Pipeline. The pipeline owns Mat (BGR
+// 8UC3) from Submit or Process on, and closes it.
+type Frame struct {
+	Mat  gocv.Mat
+	Time time.Time // capture time, for end-to-end latency
+	Seq  int64
+}
+
+// Result is one processed frame. The receiver owns Frame and TryOn and must
+// Close both.
+type Result struct {
+	// Frame is the input frame, unchanged.
+	Frame gocv.Mat
+	// TryOn is the frame with the try-on pasted into Box, or a copy of
+	// Frame when nobody was found or no warp result exists yet.
+	TryOn gocv.Mat
+	// Box is the person crop in frame pixels (empty when Person is false).
+	Box image.Rectangle
+	// Person reports whether a person crop was found (or the frame was used
+	// whole, with framing off).
+	Person bool
+	// Applied reports whether TryOn holds a try-on.
+	Applied bool
+	Time    time.Time
+	Seq     int64
+}
+
+// Close releases the result's images.
+func (r *Result) Close() {
+	r.Frame.Close()
+	r.TryOn.Close()
+}
+
+// FramingMode says how the person crop is chosen.
+type FramingMode int
+
+const (
+	// FramingAuto uses the whole frame when it is already a 3:4 portrait
+	// and face-based framing otherwise.
+	FramingAuto FramingMode = iota
+	// FramingOn always uses face-based framing.
+	FramingOn
+	// FramingOff always uses the whole frame (resized to the model's input).
+	FramingOff
+)
+
+// PipelineOptions configure a Pipeline.
+type PipelineOptions struct {
+	Framing     FramingMode
+	FramingOpts FramingOptions // zero value: DefaultFraming()
+	CascadePath string         // empty: NewFramer's default
+}
+
+// Pipeline runs a model over a stream of frames.
+//
+// Live use (Start, Submit, Results): the warp stage runs on its own
+// goroutine and always takes the newest person crop when it is free; the
+// generation and paste-back stage runs for every displayed frame with the
+// latest warp result. A stage that is busy makes older frames drop; nothing
+// queues. Offline use (Process): every stage runs for every frame, in order,
+// on the caller's goroutine. A Pipeline is used in one of the two ways.
+type Pipeline struct {
+	model  *Model
+	opts   PipelineOptions
+	framer *Framer // nil when framing is off
+
+	garment atomic.Pointer[Garment]
+
+	// offline state (Process)
+	crop *cropper
+
+	// live state
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	in      *slot[Frame]
+	warpIn  *slot[warpJob]
+	results *slot[Result]
+	latest  struct {
+		sync.Mutex
+		warp    tensors
+		garment *Garment
+		seq     int64
+	}
+
+	display, warpM, genM, e2e meter
+	noPerson                  atomic.Int64
+	started, closed           atomic.Bool
+	closeOnce                 sync.Once
+}
+
+type warpJob struct {
+	person []float32
+	seq    int64
+}
+
+// NewPipeline makes a pipeline over m. The caller keeps ownership of m and
+// must close the pipeline before the model.
+func NewPipeline(m *Model, opts PipelineOptions) (*Pipeline, error) {
+	if opts.FramingOpts == (FramingOptions{}) {
+		opts.FramingOpts = DefaultFraming()
+	}
+	p := &Pipeline{model: m, opts: opts}
+	if opts.Framing != FramingOff {
+		f, err := NewFramer(opts.CascadePath, opts.FramingOpts)
+		if err != nil {
+			return nil, err
+		}
+		p.framer = f
+	}
+	w, h := m.Size()
+	p.crop = newCropper(w, h)
+	return p, nil
+}
+
+// SetGarment selects the garment to dress people in; nil removes it (frames
+// then pass through). Safe to call from any goroutine.
+func (p *Pipeline) SetGarment(g *Garment) { p.garment.Store(g) }
+
+// Garment returns the selected garment.
+func (p *Pipeline) Garment() *Garment { return p.garment.Load() }
+
+// personBox chooses the crop for a frame.
+func (p *Pipeline) personBox(frame gocv.Mat) (image.Rectangle, bool) {
+	full := image.Rect(0, 0, frame.Cols(), frame.Rows())
+	switch p.opts.Framing {
+	case FramingOff:
+		return full, true
+	case FramingAuto:
+		if isPortrait34(frame.Cols(), frame.Rows()) {
+			return full, true
+		}
+	}
+	return p.framer.Box(frame)
+}
+
+// isPortrait34 reports whether w x h is within 3% of a 3:4 portrait.
+func isPortrait34(w, h int) bool {
+	return h > 0 && math.Abs(float64(w)/float64(h)-0.75) < 0.75*0.03
+}
+
+// Process runs every stage on one frame and returns its result. It takes
+// ownership of f.Mat.
+func (p *Pipeline) Process(ctx context.Context, f Frame) (Result, error) {
+	if p.closed.Load() {
+		f.Mat.Close()
+		return Result{}, ErrClosed
+	}
+	if p.started.Load() {
+		f.Mat.Close()
+		return Result{}, errors.New("inference: Process on a started pipeline")
+	}
+	start := time.Now()
+	p.display.addIn()
+	res := Result{Frame: f.Mat, TryOn: f.Mat.Clone(), Time: f.Time, Seq: f.Seq}
+	box, ok := p.personBox(f.Mat)
+	g := p.garment.Load()
+	if !ok {
+		p.noPerson.Add(1)
+	}
+	if ok && g != nil {
+		res.Box, res.Person = box, true
+		if err := p.crop.load(f.Mat, box); err != nil {
+			res.Close()
+			return Result{}, err
+		}
+		warp, out := tensors{}, tensors{}
+		t0 := time.Now()
+		if err := p.model.warp(ctx, p.crop.person, g, warp); err != nil {
+			res.Close()
+			return Result{}, err
+		}
+		t1 := time.Now()
+		p.warpM.done(t1, t1.Sub(t0))
+		if err := p.model.gen(ctx, p.crop.person, warp, out); err != nil {
+			res.Close()
+			return Result{}, err
+		}
+		if err := p.crop.paste(&res.TryOn, out[TensorTryOn], box); err != nil {
+			res.Close()
+			return Result{}, err
+		}
+		p.genM.done(time.Now(), time.Since(t1))
+		res.Applied = true
+	} else if ok {
+		res.Box, res.Person = box, true
+	}
+	now := time.Now()
+	p.display.done(now, now.Sub(start))
+	if !f.Time.IsZero() {
+		p.e2e.done(now, now.Sub(f.Time))
+	}
+	return res, nil
+}
+
+// Start launches the live stages. They stop when ctx is cancelled or Close
+// is called.
+func (p *Pipeline) Start(ctx context.Context) error {
+	if p.closed.Load() {
+		return ErrClosed
+	}
+	if !p.started.CompareAndSwap(false, true) {
+		return errors.New("inference: pipeline already started")
+	}
+	ctx, p.cancel = context.WithCancel(ctx)
+	p.in = newSlot(func(f Frame) { f.Mat.Close() })
+	p.warpIn = newSlot(func(warpJob) {})
+	p.results = newSlot(func(r Result) { r.Close() })
+	p.wg.Add(2)
+	go func() { defer p.wg.Done(); p.runWarp(ctx) }()
+	go func() { defer p.wg.Done(); p.runDisplay(ctx) }()
+	return nil
+}
+
+// Submit hands a frame to the live pipeline, which owns it from now on. It
+// never blocks: a frame still waiting for the display stage is dropped.
+func (p *Pipeline) Submit(f Frame) {
+	if !p.started.Load() || p.closed.Load() {
+		f.Mat.Close()
+		return
+	}
+	p.display.addIn()
+	if p.in.put(f) {
+		p.display.addDrop()
+	}
+}
+
+// Results returns the channel of live results. It holds at most the newest
+// result: one the consumer has not taken is replaced (and counted as
+// dropped). It is closed when the pipeline stops.
+func (p *Pipeline) Results() <-chan Result { return p.results.ch }
+
+func (p *Pipeline) runDisplay(ctx context.Context) {
+	defer p.results.close()
+	gen := tensors{}
+	for {
+		var f Frame
+		select {
+		case <-ctx.Done():
+			return
+		case f = <-p.in.ch:
+		}
+		start := time.Now()
+		res, err := p.displayFrame(ctx, f, gen)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			// A failed run is counted as a drop; the stream goes on.
+			p.display.addDrop()
+			continue
+		}
+		now := time.Now()
+		p.display.done(now, now.Sub(start))
+		if !f.Time.IsZero() {
+			p.e2e.done(now, now.Sub(f.Time))
+		}
+		if p.results.put(res) {
+			p.display.addDrop()
+		}
+	}
+}
+
+// displayFrame frames one frame, offers its crop to the warp stage and
+// composes it with the latest warp result. It takes ownership of f.Mat.
+func (p *Pipeline) displayFrame(ctx context.Context, f Frame, gen tensors) (Result, error) {
+	res := Result{Frame: f.Mat, TryOn: f.Mat.Clone(), Time: f.Time, Seq: f.Seq}
+	box, ok := p.personBox(f.Mat)
+	if !ok {
+		p.noPerson.Add(1)
+		return res, nil
+	}
+	res.Box, res.Person = box, true
+	if err := p.crop.load(f.Mat, box); err != nil {
+		res.Close()
+		return Result{}, err
+	}
+	g := p.garment.Load()
+	if g == nil {
+		return res, nil
+	}
+	p.warpM.addIn()
+	if p.warpIn.put(warpJob{person: append([]float32(nil), p.crop.person...), seq: f.Seq}) {
+		p.warpM.addDrop()
+	}
+	p.latest.Lock()
+	warp, wg := p.latest.warp, p.latest.garment
+	p.latest.Unlock()
+	if warp == nil || wg != g {
+		// No warp for this garment yet: show the frame as it is.
+		return res, nil
+	}
+	t0 := time.Now()
+	p.genM.addIn()
+	if err := p.model.gen(ctx, p.crop.person, warp, gen); err != nil {
+		res.Close()
+		return Result{}, err
+	}
+	if err := p.crop.paste(&res.TryOn, gen[TensorTryOn], box); err != nil {
+		res.Close()
+		return Result{}, err
+	}
+	p.genM.done(time.Now(), time.Since(t0))
+	res.Applied = true
+	return res, nil
+}
+
+func (p *Pipeline) runWarp(ctx context.Context) {
+	for {
+		var job warpJob
+		select {
+		case <-ctx.Done():
+			return
+		case job = <-p.warpIn.ch:
+		}
+		g := p.garment.Load()
+		if g == nil {
+			continue
+		}
+		t0 := time.Now()
+		out := tensors{}
+		if err := p.model.warp(ctx, job.person, g, out); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			p.warpM.addDrop()
+			continue
+		}
+		now := time.Now()
+		p.warpM.done(now, now.Sub(t0))
+		p.latest.Lock()
+		// Each result is a fresh map: gen reads the old one without a lock.
+		p.latest.warp, p.latest.garment, p.latest.seq = out, g, job.seq
+		p.latest.Unlock()
+	}
+}
+
+// Stats returns a snapshot of the counters.
+func (p *Pipeline) Stats() Stats {
+	return Stats{
+		Display:  p.display.snapshot(),
+		Warp:     p.warpM.snapshot(),
+		Gen:      p.genM.snapshot(),
+		EndToEnd: p.e2e.snapshot(),
+		NoPerson: p.noPerson.Load(),
+	}
+}
+
+// Close stops the live stages (terminating a run in progress), waits for
+// them, and releases every frame still held. It is idempotent; the model is
+// not closed.
+func (p *Pipeline) Close() error {
+	p.closeOnce.Do(func() {
+		p.closed.Store(true)
+		if p.cancel != nil {
+			p.cancel()
+			p.wg.Wait()
+			p.in.close()
+			p.in.drain()
+			p.results.drain()
+		}
+		if p.framer != nil {
+			p.framer.Close()
+		}
+		p.crop.close()
+	})
+	return nil
+}
+
+// String describes the pipeline for logs.
+func (p *Pipeline) String() string {
+	w, h := p.model.Size()
+	return fmt.Sprintf("pipeline(%s %dx%d)", p.model.Manifest.Name, w, h)
+}
+
+// slot is a one-value mailbox with latest-value semantics: put replaces a
+// value nobody has taken yet, releasing it with drop. One producer.
+type slot[T any] struct {
+	ch   chan T
+	drop func(T)
+	mu   sync.Mutex // guards closed against put
+	done bool
+}
+
+func newSlot[T any](drop func(T)) *slot[T] {
+	return &slot[T]{ch: make(chan T, 1), drop: drop}
+}
+
+// put stores v and reports whether an older value was dropped for it.
+func (s *slot[T]) put(v T) (dropped bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.done {
+		s.drop(v)
+		return true
+	}
+	for {
+		select {
+		case s.ch <- v:
+			return dropped
+		default:
+		}
+		select {
+		case old := <-s.ch:
+			s.drop(old)
+			dropped = true
+		default:
+		}
+	}
+}
+
+// close closes the channel; later puts drop their value.
+func (s *slot[T]) close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.done {
+		s.done = true
+		close(s.ch)
+	}
+}
+
+// drain releases a value left in the slot.
+func (s *slot[T]) drain() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for {
+		select {
+		case v, ok := <-s.ch:
+			if !ok {
+				return
+			}
+			s.drop(v)
+		default:
+			return
+		}
+	}
+}
