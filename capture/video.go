@@ -1,0 +1,302 @@
+package capture
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	"gocv.io/x/gocv"
+)
+
+const (
+	// cameraMaxFailures consecutive failed reads, cameraRetryDelay apart,
+	// mean the camera is gone. An unplugged camera fails at once; a stalled
+	// one blocks in the driver for its select timeout (10 s in OpenCV 4.6,
+	// OPENCV_VIDEOIO_V4L_SELECT_TIMEOUT) before each failure.
+	cameraMaxFailures = 10
+	cameraRetryDelay  = 20 * time.Millisecond
+	// fileMaxFailures consecutive failed reads end a pass over a file.
+	// OpenCV already skips undecodable packets inside one read (up to
+	// OPENCV_FFMPEG_READ_ATTEMPTS), so a failure is a real end or a hard error.
+	fileMaxFailures = 3
+	// maxLag is how far behind real time a paced source may fall before it
+	// restarts its clock instead of delivering frames in a burst.
+	maxLag = 250 * time.Millisecond
+	defaultFPS = 30
+)
+
+// videoSource reads a camera or a video file through OpenCV's VideoCapture.
+type videoSource struct {
+	info   Info
+	path   string // file or device as given, for errors
+	abs    string // absolute file path, for reopening
+	camera bool
+	opts   Options
+
+	done      chan struct{} // closed by Close; interrupts waits
+	closeOnce sync.Once
+
+	mu       sync.Mutex // held for a whole Read; guards all fields below
+	vc       *gocv.VideoCapture
+	err      error // final error, returned by every later Read
+	seq      int64
+	frameDur time.Duration
+	pace     pacer
+	// files
+	expected   int           // frames per pass announced by the container, 0 if unknown
+	passFrames int           // frames read in the current pass
+	offset     time.Duration // PTS of the start of the current pass
+	lastPTS    time.Duration
+	start      time.Time // cameras: time of the first frame, origin of PTS
+}
+
+func openCamera(n int, dev string, opts Options) (Source, error) {
+	// Look at the device node first: OpenCV only says "can't open".
+	f, err := os.OpenFile(dev, os.O_RDWR|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, &Error{Op: "open", Path: dev, Reason: ErrNotFound, Err: errno(err)}
+		}
+		return nil, &Error{Op: "open", Path: dev, Reason: ErrCameraLost, Err: errno(err)}
+	}
+	if err := f.Close(); err != nil {
+		return nil, &Error{Op: "open", Path: dev, Err: errno(err)}
+	}
+	vc, err := gocv.VideoCaptureDeviceWithAPI(n, gocv.VideoCaptureV4L2)
+	if err != nil || !vc.IsOpened() {
+		closeErr := vc.Close()
+		return nil, &Error{Op: "open", Path: dev, Reason: ErrCameraLost,
+			Err: errors.Join(errors.New("device did not open (busy or not a capture device)"), closeErr)}
+	}
+	if len(opts.FourCC) == 4 {
+		vc.Set(gocv.VideoCaptureFOURCC, vc.ToCodec(opts.FourCC))
+	}
+	if opts.Width > 0 && opts.Height > 0 {
+		vc.Set(gocv.VideoCaptureFrameWidth, float64(opts.Width))
+		vc.Set(gocv.VideoCaptureFrameHeight, float64(opts.Height))
+	}
+	if opts.FPS > 0 {
+		vc.Set(gocv.VideoCaptureFPS, opts.FPS)
+	}
+	fps := vc.Get(gocv.VideoCaptureFPS)
+	if !(fps > 0 && fps < 1000) {
+		fps = opts.FPS
+	}
+	if fps <= 0 {
+		fps = defaultFPS
+	}
+	s := newVideoSource(vc, dev, true, opts, Info{
+		Name:   fmt.Sprintf("camera %d", n),
+		Kind:   KindCamera,
+		Width:  int(vc.Get(gocv.VideoCaptureFrameWidth)),
+		Height: int(vc.Get(gocv.VideoCaptureFrameHeight)),
+		FPS:    fps,
+	})
+	return s, nil
+}
+
+func openFile(path, name string, kind Kind, opts Options) (Source, error) {
+	abs, err := filepath.Abs(path) // FFmpeg reads "a:b.mp4" as protocol "a"; "/…" never is
+	if err != nil {
+		return nil, &Error{Op: "open", Path: path, Err: err}
+	}
+	st, err := os.Stat(abs)
+	if err != nil {
+		return nil, statError(path, err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, &Error{Op: "open", Path: path, Err: errors.New("not a regular file")}
+	}
+	if f, err := os.Open(abs); err != nil { // OpenCV would only say "can't open"
+		return nil, &Error{Op: "open", Path: path, Err: errno(err)}
+	} else if err := f.Close(); err != nil {
+		return nil, &Error{Op: "open", Path: path, Err: errno(err)}
+	}
+	vc, err := openVideoFile(abs)
+	if err != nil {
+		return nil, &Error{Op: "open", Path: path, Reason: ErrCorrupt, Err: err}
+	}
+	fps := vc.Get(gocv.VideoCaptureFPS)
+	if !(fps > 0 && fps < 1000) {
+		fps = defaultFPS
+	}
+	frames := vc.Get(gocv.VideoCaptureFrameCount)
+	if !(frames > 0 && frames < math.MaxInt32) {
+		frames = 0
+	}
+	s := newVideoSource(vc, abs, false, opts, Info{
+		Name:   name,
+		Kind:   kind,
+		Width:  int(vc.Get(gocv.VideoCaptureFrameWidth)),
+		Height: int(vc.Get(gocv.VideoCaptureFrameHeight)),
+		FPS:    fps,
+		Frames: int(frames),
+	})
+	s.path = path
+	s.abs = abs
+	return s, nil
+}
+
+// frameSlack is how many frames fewer than announced still count as a
+// complete pass: containers without a frame count make OpenCV estimate it
+// from duration and rate.
+func frameSlack(expected int) int {
+	return 1 + expected/100
+}
+
+// openVideoFile opens path with OpenCV's FFmpeg backend (never the image
+// sequence or GStreamer backends, which read file names differently).
+func openVideoFile(abs string) (*gocv.VideoCapture, error) {
+	vc, err := gocv.VideoCaptureFileWithAPI(abs, gocv.VideoCaptureFFmpeg)
+	if err != nil || !vc.IsOpened() {
+		closeErr := vc.Close()
+		return nil, errors.Join(errors.New("not a readable video"), closeErr)
+	}
+	return vc, nil
+}
+
+func newVideoSource(vc *gocv.VideoCapture, path string, camera bool, opts Options, info Info) *videoSource {
+	s := &videoSource{
+		info:     info,
+		path:     path,
+		camera:   camera,
+		opts:     opts,
+		done:     make(chan struct{}),
+		vc:       vc,
+		frameDur: time.Duration(float64(time.Second) / info.FPS),
+		expected: info.Frames,
+	}
+	return s
+}
+
+func (s *videoSource) Info() Info { return s.info }
+
+func (s *videoSource) Close() error {
+	var err error
+	s.closeOnce.Do(func() {
+		close(s.done)
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.vc != nil {
+			err = s.vc.Close()
+			s.vc = nil
+		}
+		if s.err == nil {
+			s.err = &Error{Op: "read", Path: s.path, Reason: ErrClosed}
+		}
+	})
+	return err
+}
+
+func (s *videoSource) Read() (Frame, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return Frame{}, s.err
+	}
+	m := gocv.NewMat()
+	for failures := 0; ; {
+		if s.vc.Read(&m) && !m.Empty() {
+			break
+		}
+		failures++
+		newPass, err := s.readFailed(failures)
+		if err != nil {
+			m.Close()
+			s.err = err
+			return Frame{}, err
+		}
+		if newPass {
+			failures = 0
+			continue
+		}
+		if s.camera && !sleep(s.done, cameraRetryDelay) {
+			m.Close()
+			return Frame{}, s.closedErr()
+		}
+	}
+	if err := toBGR(&m); err != nil {
+		m.Close()
+		s.err = &Error{Op: "read", Path: s.path, Reason: ErrCorrupt, Err: err}
+		return Frame{}, s.err
+	}
+	now := time.Now()
+	var pts time.Duration
+	if s.camera {
+		if s.seq == 0 {
+			s.start = now
+		}
+		pts = now.Sub(s.start)
+	} else {
+		s.passFrames++
+		pts = s.offset + time.Duration(s.vc.Get(gocv.VideoCapturePosMsec)*float64(time.Millisecond))
+		if s.seq > 0 && pts <= s.lastPTS {
+			pts = s.lastPTS + s.frameDur // no or broken timestamps
+		}
+		if s.opts.RealTime {
+			if !s.pace.wait(pts, s.done) {
+				m.Close()
+				return Frame{}, s.closedErr()
+			}
+			now = time.Now()
+		}
+	}
+	s.lastPTS = pts
+	f := Frame{Mat: m, Time: now, PTS: pts, Seq: s.seq}
+	s.seq++
+	return f, nil
+}
+
+func (s *videoSource) closedErr() error {
+	if s.err == nil {
+		s.err = &Error{Op: "read", Path: s.path, Reason: ErrClosed}
+	}
+	return s.err
+}
+
+// readFailed decides what the failures-th consecutive failed read means:
+// retry (false, nil), a new pass of a looping file has started (true, nil),
+// or the final error.
+func (s *videoSource) readFailed(failures int) (newPass bool, err error) {
+	if s.camera {
+		if failures < cameraMaxFailures {
+			return false, nil
+		}
+		return false, &Error{Op: "read", Path: s.path, Reason: ErrCameraLost,
+			Err: fmt.Errorf("no frame after %d attempts (unplugged or busy)", failures)}
+	}
+	if failures < fileMaxFailures {
+		return false, nil
+	}
+	// End of a pass: compare with what the container announced.
+	if s.passFrames == 0 {
+		return false, &Error{Op: "read", Path: s.path, Reason: ErrCorrupt, Err: errors.New("no frame could be decoded")}
+	}
+	if s.expected > 0 && s.passFrames+frameSlack(s.expected) < s.expected {
+		return false, &Error{Op: "read", Path: s.path, Reason: ErrCorrupt,
+			Err: fmt.Errorf("truncated or corrupt: decoding ended after %d of %d frames", s.passFrames, s.expected)}
+	}
+	if !s.opts.Loop {
+		return false, io.EOF
+	}
+	// Reopen rather than seek: seeking to 0 is unreliable in some containers.
+	if err := s.vc.Close(); err != nil {
+		return false, &Error{Op: "read", Path: s.path, Err: err}
+	}
+	s.vc = nil
+	vc, err := openVideoFile(s.abs)
+	if err != nil {
+		return false, &Error{Op: "read", Path: s.path, Reason: ErrCorrupt, Err: fmt.Errorf("reopen to loop: %w", err)}
+	}
+	s.vc = vc
+	s.offset = s.lastPTS + s.frameDur
+	s.passFrames = 0
+	return true, nil
+}
