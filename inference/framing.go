@@ -1,9 +1,11 @@
 package inference
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"image"
+	"io"
 	"math"
 	"os"
 
@@ -78,12 +80,31 @@ func NewFramer(cascadePath string, opts FramingOptions) (*Framer, error) {
 	if cascadePath == "" {
 		return nil, ErrNoCascade
 	}
+	// OpenCV aborts the process on a file that is not a cascade: look first.
+	if err := looksLikeCascade(cascadePath); err != nil {
+		return nil, err
+	}
 	f := &Framer{opts: opts, cascade: gocv.NewCascadeClassifier(), small: gocv.NewMat(), gray: gocv.NewMat()}
 	if !f.cascade.Load(cascadePath) {
 		f.Close()
 		return nil, fmt.Errorf("inference: load face cascade %s: not a cascade file", cascadePath)
 	}
 	return f, nil
+}
+
+// looksLikeCascade checks that path is an OpenCV XML storage file.
+func looksLikeCascade(path string) error {
+	file, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("inference: face cascade: %w", err)
+	}
+	defer file.Close()
+	head := make([]byte, 16<<10)
+	n, _ := io.ReadFull(file, head)
+	if !bytes.Contains(head[:n], []byte("<opencv_storage>")) {
+		return fmt.Errorf("inference: load face cascade %s: not an OpenCV cascade file", path)
+	}
+	return nil
 }
 
 // Close releases the detector. It is idempotent.
@@ -105,8 +126,12 @@ func (f *Framer) Reset() { f.hasBox, f.missed = false, 0 }
 // box in frame pixels, or ok=false when nobody has been seen for more than
 // HoldFrames frames.
 func (f *Framer) Box(frame gocv.Mat) (box image.Rectangle, ok bool) {
-	fw, fh := frame.Cols(), frame.Rows()
 	face, found := f.detect(frame)
+	return f.update(face, found, frame.Cols(), frame.Rows())
+}
+
+// update folds one detection (or a miss) into the smoothed box.
+func (f *Framer) update(face rectF, found bool, fw, fh int) (image.Rectangle, bool) {
 	if found {
 		target := boxForFace(face, f.opts, fw, fh)
 		if !f.hasBox {

@@ -2,6 +2,7 @@ package inference
 
 import (
 	"encoding/binary"
+	"image"
 	"math"
 	"os"
 	"path/filepath"
@@ -90,3 +91,5 @@ func fixtureGarment(tb testing.TB, m *Model) *Garment {
 	}
 	return g
 }
+
+func imageRect(w, h int) image.Rectangle { return image.Rect(0, 0, w, h) }

@@ -98,7 +98,7 @@ type Pipeline struct {
 	}
 
 	display, warpM, genM, e2e meter
-	noPerson                  atomic.Int64
+	noPerson, unread          atomic.Int64
 	started, closed           atomic.Bool
 	closeOnce                 sync.Once
 }
@@ -240,8 +240,8 @@ func (p *Pipeline) Submit(f Frame) {
 }
 
 // Results returns the channel of live results. It holds at most the newest
-// result: one the consumer has not taken is replaced (and counted as
-// dropped). It is closed when the pipeline stops.
+// result: one the consumer has not taken is replaced (and counted in
+// Stats.Unread). It is closed when the pipeline stops.
 func (p *Pipeline) Results() <-chan Result { return p.results.ch }
 
 func (p *Pipeline) runDisplay(ctx context.Context) {
@@ -270,7 +270,7 @@ func (p *Pipeline) runDisplay(ctx context.Context) {
 			p.e2e.done(now, now.Sub(f.Time))
 		}
 		if p.results.put(res) {
-			p.display.addDrop()
+			p.unread.Add(1)
 		}
 	}
 }
@@ -356,6 +356,7 @@ func (p *Pipeline) Stats() Stats {
 		Warp:     p.warpM.snapshot(),
 		Gen:      p.genM.snapshot(),
 		EndToEnd: p.e2e.snapshot(),
+		Unread:   p.unread.Load(),
 		NoPerson: p.noPerson.Load(),
 	}
 }

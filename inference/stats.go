@@ -17,9 +17,12 @@ type StageStats struct {
 
 // Stats are a snapshot of a pipeline's counters.
 type Stats struct {
-	// Display counts frames submitted (In), results delivered (Out) and
-	// frames dropped because the display stage was busy or the consumer slow.
+	// Display counts frames submitted (In), frames processed (Out) and
+	// frames dropped unprocessed because the display stage was busy (or a
+	// run failed).
 	Display StageStats
+	// Unread counts processed results replaced before the consumer took them.
+	Unread int64
 	// Warp counts person crops offered to the warp stage; Dropped are crops
 	// replaced by a newer one before the stage was free.
 	Warp StageStats
@@ -90,3 +93,7 @@ func (m *meter) snapshot() StageStats {
 	}
 	return s
 }
+
+// Dropped is every frame that was never shown: dropped before processing
+// plus processed but replaced before the consumer took it.
+func (s Stats) Dropped() int64 { return s.Display.Dropped + s.Unread }

@@ -1,0 +1,156 @@
+package inference
+
+import (
+	"image"
+	"testing"
+
+	"gocv.io/x/gocv"
+
+	"mgvton/internal/matleak"
+)
+
+func TestBoxForFace(t *testing.T) {
+	o := DefaultFraming()
+	cases := []struct {
+		name   string
+		face   rectF
+		fw, fh int
+		want   image.Rectangle
+	}{
+		// Face 60 px high at the centre of 640x480: box 330 high, 247.5 wide, top 54 above the face.
+		{"centred", rectF{290, 100, 60, 60}, 640, 480, image.Rect(196, 46, 444, 376)},
+		{"pushed right at the left edge", rectF{0, 100, 60, 60}, 640, 480, image.Rect(0, 46, 248, 376)},
+		{"pushed up at the bottom", rectF{290, 400, 60, 60}, 640, 480, image.Rect(196, 150, 444, 480)},
+		{"shrunk to the frame", rectF{290, 100, 200, 200}, 640, 480, image.Rect(210, 0, 570, 480)},
+		{"portrait frame narrower than 3:4", rectF{40, 40, 100, 100}, 300, 1000, image.Rect(0, 0, 300, 400)},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := boxForFace(c.face, o, c.fw, c.fh).round(c.fw, c.fh)
+			if got != c.want {
+				t.Errorf("box: got %v; want %v", got, c.want)
+			}
+			if !got.In(image.Rect(0, 0, c.fw, c.fh)) {
+				t.Errorf("box %v leaves the %dx%d frame", got, c.fw, c.fh)
+			}
+			if r := float64(got.Dx()) / float64(got.Dy()); r < 0.74 || r > 0.76 {
+				t.Errorf("aspect %.3f; want 3:4", r)
+			}
+		})
+	}
+}
+
+func TestFramerSmoothsAndHolds(t *testing.T) {
+	matleak.Check(t)
+	f, err := NewFramer("", FramingOptions{BoxHeightFaces: 5, TopFaces: 1, Smoothing: 0.5, HoldFrames: 2, DetectWidth: 320})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	b1, ok := f.update(rectF{100, 100, 40, 40}, true, 640, 480)
+	if !ok || b1 != image.Rect(45, 60, 195, 260) {
+		t.Fatalf("first box: got %v %v; want (45,60)-(195,260) true", b1, ok)
+	}
+	// The face jumps 40 px right: the box moves half way.
+	b2, _ := f.update(rectF{140, 100, 40, 40}, true, 640, 480)
+	if b2.Min.X != 65 {
+		t.Errorf("smoothed x: got %d; want 65", b2.Min.X)
+	}
+	for i := 1; i <= 2; i++ {
+		if b, ok := f.update(rectF{}, false, 640, 480); !ok || b != b2 {
+			t.Errorf("miss %d: got %v %v; want the held box %v", i, b, ok, b2)
+		}
+	}
+	if _, ok := f.update(rectF{}, false, 640, 480); ok {
+		t.Errorf("after HoldFrames misses: got a box; want none")
+	}
+}
+
+func TestFramerFindsNobodyInABlankFrame(t *testing.T) {
+	matleak.Check(t)
+	f, err := NewFramer("", DefaultFraming())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	frame := gocv.NewMatWithSizeFromScalar(gocv.NewScalar(120, 130, 140, 0), 480, 640, gocv.MatTypeCV8UC3)
+	defer frame.Close()
+	if b, ok := f.Box(frame); ok {
+		t.Errorf("blank frame: got box %v; want none", b)
+	}
+}
+
+func TestNewFramerBadCascade(t *testing.T) {
+	if _, err := NewFramer("testdata/person.png", DefaultFraming()); err == nil {
+		t.Fatal("NewFramer with a PNG as cascade: got no error")
+	}
+}
+
+func TestPasteBackFeathersTheEdge(t *testing.T) {
+	matleak.Check(t)
+	frame := gocv.NewMatWithSizeFromScalar(gocv.NewScalar(0, 0, 0, 0), 100, 100, gocv.MatTypeCV8UC3)
+	defer frame.Close()
+	box := image.Rect(20, 10, 80, 90)
+	crop := gocv.NewMatWithSizeFromScalar(gocv.NewScalar(200, 200, 200, 0), box.Dy(), box.Dx(), gocv.MatTypeCV8UC3)
+	defer crop.Close()
+	var fe feather
+	if err := pasteBack(&frame, crop, box, &fe); err != nil {
+		t.Fatal(err)
+	}
+	at := func(x, y int) uint8 { return frame.GetVecbAt(y, x)[0] }
+	cases := []struct {
+		name   string
+		x, y   int
+		lo, hi uint8
+	}{
+		{"centre fully replaced", 50, 50, 200, 200},
+		{"outside untouched", 10, 50, 0, 0},
+		{"edge blended", 20, 50, 1, 199},
+		{"corner blended", 20, 10, 1, 199},
+	}
+	for _, c := range cases {
+		if v := at(c.x, c.y); v < c.lo || v > c.hi {
+			t.Errorf("%s: pixel (%d,%d) = %d; want in [%d, %d]", c.name, c.x, c.y, v, c.lo, c.hi)
+		}
+	}
+	if err := pasteBack(&frame, crop, image.Rect(50, 50, 110, 130), &fe); err == nil {
+		t.Error("paste outside the frame: got no error")
+	}
+}
+
+func TestIsPortrait34(t *testing.T) {
+	for _, c := range []struct {
+		w, h int
+		want bool
+	}{{768, 1024, true}, {192, 256, true}, {640, 480, false}, {480, 640, true}, {500, 640, false}, {0, 0, false}} {
+		if got := isPortrait34(c.w, c.h); got != c.want {
+			t.Errorf("isPortrait34(%d, %d) = %v; want %v", c.w, c.h, got, c.want)
+		}
+	}
+}
+
+func TestTensorImageRoundTrip(t *testing.T) {
+	matleak.Check(t)
+	img := readImage(t, "testdata/person.png", gocv.IMReadColor)
+	tn := make([]float32, 3*img.Cols()*img.Rows())
+	if err := imageToTensor(tn, img); err != nil {
+		t.Fatal(err)
+	}
+	back := gocv.NewMat()
+	defer back.Close()
+	if err := tensorToImage(&back, tn, img.Cols(), img.Rows()); err != nil {
+		t.Fatal(err)
+	}
+	diff := gocv.NewMat()
+	defer diff.Close()
+	gocv.AbsDiff(img, back, &diff)
+	flat := diff.Reshape(1, 0)
+	defer flat.Close()
+	_, maxVal, _, _ := gocv.MinMaxLoc(flat)
+	if maxVal != 0 {
+		t.Errorf("round trip max pixel diff %v; want 0", maxVal)
+	}
+	if err := imageToTensor(tn[:10], img); err == nil {
+		t.Error("imageToTensor into a short tensor: got no error")
+	}
+}

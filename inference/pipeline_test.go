@@ -1,0 +1,198 @@
+package inference
+
+import (
+	"context"
+	"runtime"
+	"testing"
+	"time"
+
+	"gocv.io/x/gocv"
+
+	"mgvton/internal/matleak"
+)
+
+// portraitFrame makes a 3:4 frame (framing uses it whole) tinted by seq.
+func portraitFrame(seq int64) Frame {
+	m := gocv.NewMatWithSizeFromScalar(gocv.NewScalar(float64(seq%200), 120, 90, 0), 128, 96, gocv.MatTypeCV8UC3)
+	return Frame{Mat: m, Time: time.Now(), Seq: seq}
+}
+
+func newTestPipeline(t *testing.T, framing FramingMode) (*Pipeline, *Model) {
+	t.Helper()
+	m := loadFixture(t, fixtureDir)
+	p, err := NewPipeline(m, PipelineOptions{Framing: framing})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	p.SetGarment(fixtureGarment(t, m))
+	return p, m
+}
+
+func TestProcessAppliesTheGarmentOnAPortrait(t *testing.T) {
+	matleak.Check(t)
+	p, _ := newTestPipeline(t, FramingAuto)
+	res, err := p.Process(t0ctx, portraitFrame(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Close()
+	if !res.Person || !res.Applied {
+		t.Fatalf("got Person=%v Applied=%v; want both", res.Person, res.Applied)
+	}
+	if res.Box != image128x96 {
+		t.Errorf("box: got %v; want the whole frame", res.Box)
+	}
+	if equalMats(res.Frame, res.TryOn) {
+		t.Error("try-on equals the input frame; want the garment drawn in")
+	}
+	if st := p.Stats(); st.Display.Out != 1 || st.Warp.Out != 1 || st.Gen.Out != 1 {
+		t.Errorf("stats: got display %d warp %d gen %d outputs; want 1 each", st.Display.Out, st.Warp.Out, st.Gen.Out)
+	}
+}
+
+func TestProcessPassesThroughAFrameWithNobody(t *testing.T) {
+	matleak.Check(t)
+	p, _ := newTestPipeline(t, FramingAuto)
+	frame := gocv.NewMatWithSizeFromScalar(gocv.NewScalar(30, 60, 90, 0), 240, 320, gocv.MatTypeCV8UC3)
+	res, err := p.Process(t0ctx, Frame{Mat: frame, Seq: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Close()
+	if res.Person || res.Applied {
+		t.Errorf("got Person=%v Applied=%v; want neither", res.Person, res.Applied)
+	}
+	if !equalMats(res.Frame, res.TryOn) {
+		t.Error("frame with nobody was changed; want it unchanged")
+	}
+	if n := p.Stats().NoPerson; n != 1 {
+		t.Errorf("NoPerson: got %d; want 1", n)
+	}
+}
+
+func TestLivePipelineDropsStaleFramesAndDeliversTheNewest(t *testing.T) {
+	matleak.Check(t)
+	p, _ := newTestPipeline(t, FramingOff)
+	if err := p.Start(t0ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Nobody reads results while 200 frames arrive as fast as possible:
+	// the pipeline must drop, not queue, and keep only the newest result.
+	const n = 200
+	for i := int64(1); i <= n; i++ {
+		p.Submit(portraitFrame(i))
+	}
+	// Wait until the last frame has been processed (or dropped).
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		st := p.Stats()
+		if st.Display.In == n && st.Display.Out+st.Display.Dropped == n {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("pipeline did not settle: %+v", st.Display)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	var last Result
+	select {
+	case last = <-p.Results():
+	case <-time.After(5 * time.Second):
+		t.Fatal("no result delivered")
+	}
+	defer last.Close()
+	if last.Seq != n {
+		t.Errorf("newest result: got seq %d; want %d", last.Seq, n)
+	}
+	st := p.Stats()
+	if st.Dropped() == 0 || st.Unread == 0 {
+		t.Errorf("dropped %d (unread %d) of %d frames nobody read; want drops", st.Dropped(), st.Unread, n)
+	}
+	select {
+	case r := <-p.Results():
+		r.Close()
+		t.Errorf("a second result (seq %d) was queued; want only the newest kept", r.Seq)
+	default:
+	}
+	if st.Warp.In == 0 || st.Warp.Out == 0 {
+		t.Errorf("warp stage: got in %d out %d; want it to have run", st.Warp.In, st.Warp.Out)
+	}
+	if st.Warp.Out+st.Warp.Dropped > st.Warp.In {
+		t.Errorf("warp accounting: out %d + dropped %d > in %d", st.Warp.Out, st.Warp.Dropped, st.Warp.In)
+	}
+}
+
+func TestLivePipelineAppliesTheTryOnOnceWarped(t *testing.T) {
+	matleak.Check(t)
+	p, _ := newTestPipeline(t, FramingOff)
+	if err := p.Start(t0ctx); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t0ctx, 10*time.Second)
+	defer cancel()
+	seq := int64(0)
+	for {
+		seq++
+		p.Submit(portraitFrame(seq))
+		select {
+		case r := <-p.Results():
+			applied := r.Applied
+			r.Close()
+			if applied {
+				return
+			}
+		case <-ctx.Done():
+			t.Fatal("no try-on applied within 10 s")
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+func TestCloseStopsGoroutinesAndReleasesFrames(t *testing.T) {
+	matleak.Check(t)
+	before := runtime.NumGoroutine()
+	m := loadFixture(t, fixtureDir)
+	p, err := NewPipeline(m, PipelineOptions{Framing: FramingOff})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.SetGarment(fixtureGarment(t, m))
+	if err := p.Start(t0ctx); err != nil {
+		t.Fatal(err)
+	}
+	for i := int64(1); i <= 50; i++ {
+		p.Submit(portraitFrame(i))
+	}
+	p.Close()
+	p.Close() // idempotent
+	// Results is closed; anything left in it was released by Close.
+	for r := range p.Results() {
+		r.Close()
+	}
+	p.Submit(portraitFrame(99)) // after Close: released, not leaked
+	if _, err := p.Process(t0ctx, portraitFrame(100)); err != ErrClosed {
+		t.Errorf("Process after Close: got %v; want ErrClosed", err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		t.Errorf("goroutines: got %d after Close; want <= %d", n, before)
+	}
+}
+
+var image128x96 = imageRect(96, 128)
+
+func equalMats(a, b gocv.Mat) bool {
+	if a.Cols() != b.Cols() || a.Rows() != b.Rows() {
+		return false
+	}
+	d := gocv.NewMat()
+	defer d.Close()
+	gocv.AbsDiff(a, b, &d)
+	flat := d.Reshape(1, 0)
+	defer flat.Close()
+	return gocv.CountNonZero(flat) == 0
+}
