@@ -1,0 +1,134 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"gocv.io/x/gocv"
+
+	"mgvton/garments"
+	"mgvton/inference"
+	"mgvton/internal/fsutil"
+)
+
+// modelFlags are the flags every command that runs the model shares.
+type modelFlags struct {
+	dir    string
+	ortLib string
+}
+
+func (f *modelFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.dir, "model", "", "model folder (default: models/default)")
+	fs.StringVar(&f.ortLib, "ort-lib", "", "ONNX Runtime library (default: $"+inference.LibraryEnv+", then lib/libonnxruntime.so)")
+}
+
+// load loads the model folder named by the flags.
+func (f *modelFlags) load() (*inference.Model, error) {
+	dir := f.dir
+	if dir == "" {
+		dir = inference.DefaultModelDir()
+	}
+	return inference.LoadModel(dir, inference.Options{LibraryPath: f.ortLib})
+}
+
+// garmentImage returns the garment image and mask for spec: an image file
+// (prepared like an import: mask from maskPath, the alpha channel or the
+// automatic mask; centred on the 3:4 canvas) or the id of a catalog garment.
+// The caller closes both Mats.
+func garmentImage(spec, maskPath string) (img, mask gocv.Mat, err error) {
+	if spec == "" {
+		return gocv.Mat{}, gocv.Mat{}, errors.New("-garment is required (an image file or a catalog id; see 'mgvton garments list')")
+	}
+	if st, err := os.Stat(spec); err == nil && !st.IsDir() {
+		return garments.PrepareFile(spec, maskPath)
+	}
+	if strings.ContainsAny(spec, `/\.`) {
+		return gocv.Mat{}, gocv.Mat{}, fmt.Errorf("garment %s: no such file", spec)
+	}
+	lib, libErr := garments.OpenLibrary(garments.DefaultDirs()) // always usable
+	g, ok := lib.Get(spec)
+	if !ok {
+		if libErr != nil {
+			return gocv.Mat{}, gocv.Mat{}, fmt.Errorf("garment %q: not a file and not in the catalog (%v)", spec, libErr)
+		}
+		return gocv.Mat{}, gocv.Mat{}, fmt.Errorf("garment %q: not a file and not in the catalog (see 'mgvton garments list')", spec)
+	}
+	if maskPath != "" {
+		return gocv.Mat{}, gocv.Mat{}, errors.New("-mask applies to a garment image file, not to a catalog garment")
+	}
+	return garments.Load(g)
+}
+
+// prepareGarment loads spec and converts it for m.
+func prepareGarment(ctx context.Context, m *inference.Model, spec, maskPath string) (*inference.Garment, error) {
+	img, mask, err := garmentImage(spec, maskPath)
+	if err != nil {
+		return nil, err
+	}
+	defer img.Close()
+	defer mask.Close()
+	return m.PrepareGarment(ctx, spec, img, mask)
+}
+
+// writeImage encodes img by the extension of path and writes it atomically.
+func writeImage(path string, img gocv.Mat) error {
+	ext := strings.ToLower(filepath.Ext(path))
+	var format gocv.FileExt
+	switch ext {
+	case ".png":
+		format = gocv.PNGFileExt
+	case ".jpg", ".jpeg":
+		format = gocv.JPEGFileExt
+	default:
+		return fmt.Errorf("output %s: unsupported extension %q (use .png or .jpg)", path, ext)
+	}
+	buf, err := gocv.IMEncode(format, img)
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", path, err)
+	}
+	defer buf.Close()
+	return fsutil.WriteFile(path, buf.GetBytes(), 0o644)
+}
+
+// framingMode parses -frame.
+func framingMode(s string) (inference.FramingMode, error) {
+	switch s {
+	case "auto":
+		return inference.FramingAuto, nil
+	case "on":
+		return inference.FramingOn, nil
+	case "off":
+		return inference.FramingOff, nil
+	}
+	return 0, fmt.Errorf("-frame %q: want auto, on or off", s)
+}
+
+// checkOutput refuses an empty output path or a folder that does not exist,
+// before any work is done.
+func checkOutput(path string, exts ...string) error {
+	if path == "" {
+		return errors.New("-o is required")
+	}
+	ext := strings.ToLower(filepath.Ext(path))
+	ok := false
+	for _, e := range exts {
+		ok = ok || ext == e
+	}
+	if !ok {
+		return fmt.Errorf("output %s: extension must be one of %s", path, strings.Join(exts, ", "))
+	}
+	dir := filepath.Dir(path)
+	st, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("output folder %s: %w", dir, err)
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("output folder %s: not a directory", dir)
+	}
+	return nil
+}

@@ -1,0 +1,94 @@
+// Package fsutil writes output files so that a reader never sees half of
+// one: data goes to a temporary file beside the target, is synced, and is
+// renamed over the target only when complete.
+package fsutil
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// TempPath returns a fresh hidden file name beside path for a partial write
+// (the file is created empty, so the name is reserved).
+func TempPath(path string) (string, error) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	if err := checkDir(dir); err != nil {
+		return "", err
+	}
+	f, err := os.CreateTemp(dir, "."+base+".partial-*"+filepath.Ext(base))
+	if err != nil {
+		return "", err
+	}
+	name := f.Name()
+	if err := f.Close(); err != nil {
+		os.Remove(name)
+		return "", err
+	}
+	return name, nil
+}
+
+// checkDir reports a missing or non-directory output folder by name.
+func checkDir(dir string) error {
+	st, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("output folder %s: %w", dir, err)
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("output folder %s: not a directory", dir)
+	}
+	return nil
+}
+
+// WriteFile writes data to path atomically: readers see the old file or the
+// whole new one, and a failure leaves no partial file behind.
+func WriteFile(path string, data []byte, perm os.FileMode) error {
+	tmp, err := TempPath(path)
+	if err != nil {
+		return err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			os.Remove(tmp)
+		}
+	}()
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_TRUNC, perm)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Chmod(tmp, perm); err != nil {
+		return err
+	}
+	if err := Commit(tmp, path); err != nil {
+		return err
+	}
+	ok = true
+	return nil
+}
+
+// Commit renames a completed temporary file over path and syncs the folder.
+func Commit(tmp, path string) error {
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if d, err := os.Open(filepath.Dir(path)); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
