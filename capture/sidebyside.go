@@ -73,4 +73,3 @@ func drawPanel(dst *gocv.Mat, rect image.Rectangle, src gocv.Mat) {
 	}
 	gocv.Resize(src, &roi, rect.Size(), 0, 0, gocv.InterpolationLinear)
 }
-

@@ -28,7 +28,7 @@ const (
 	fileMaxFailures = 3
 	// maxLag is how far behind real time a paced source may fall before it
 	// restarts its clock instead of delivering frames in a burst.
-	maxLag = 250 * time.Millisecond
+	maxLag     = 250 * time.Millisecond
 	defaultFPS = 30
 )
 

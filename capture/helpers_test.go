@@ -1,0 +1,177 @@
+package capture
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"image"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"gocv.io/x/gocv"
+)
+
+// helperEnv makes the test binary act as a helper process (see runHelper).
+const helperEnv = "CAPTURE_TEST_HELPER"
+
+func TestMain(m *testing.M) {
+	if h := os.Getenv(helperEnv); h != "" {
+		os.Exit(runHelper(h))
+	}
+	code := m.Run()
+	if code == 0 && matLeakCheck && liveMats() != 0 {
+		fmt.Fprintf(os.Stderr, "capture tests: %d Mats leaked:\n%s", liveMats(), liveMatStacks())
+		code = 1
+	}
+	os.Exit(code)
+}
+
+// noLeaks fails tb if Mats created during it are still open when it ends.
+// Call it first, so that it checks after the test's other cleanups.
+func noLeaks(tb testing.TB) {
+	tb.Helper()
+	before := liveMats()
+	tb.Cleanup(func() {
+		if n := liveMats(); n != before {
+			tb.Errorf("live Mats after the test: got %d; want %d\n%s", n, before, liveMatStacks())
+		}
+	})
+}
+
+func needTool(tb testing.TB, name string) {
+	tb.Helper()
+	if _, err := exec.LookPath(name); err != nil {
+		tb.Skipf("%s not installed: %v", name, err)
+	}
+}
+
+// makeVideo writes an H.264 test-pattern video of frames frames at fps with
+// ffmpeg; extra arguments go before the output path.
+func makeVideo(tb testing.TB, path string, frames, fps int, size string, extra ...string) {
+	tb.Helper()
+	needTool(tb, "ffmpeg")
+	args := []string{"-v", "error", "-nostdin", "-f", "lavfi",
+		"-i", fmt.Sprintf("testsrc2=size=%s:rate=%d", size, fps),
+		"-frames:v", strconv.Itoa(frames), "-pix_fmt", "yuv420p", "-c:v", "libx264", "-preset", "ultrafast"}
+	args = append(append(args, extra...), path)
+	if out, err := exec.Command("ffmpeg", args...).CombinedOutput(); err != nil {
+		tb.Fatalf("make video %s: %v\n%s", path, err, out)
+	}
+}
+
+// writeImage saves a w x h BGR image of one colour.
+func writeImage(tb testing.TB, path string, w, h int, c gocv.Scalar) {
+	tb.Helper()
+	m := gocv.NewMatWithSizeFromScalar(c, h, w, gocv.MatTypeCV8UC3)
+	defer m.Close()
+	if !gocv.IMWrite(path, m) {
+		tb.Fatalf("write image %s failed", path)
+	}
+}
+
+type probeResult struct {
+	Codec     string
+	PixFmt    string
+	Width     int
+	Height    int
+	FrameRate string  // r_frame_rate, e.g. "30/1"
+	Duration  float64 // format duration, seconds
+	Frames    int     // frames actually decoded
+}
+
+// probe runs ffprobe on path, counting frames by decoding them.
+func probe(tb testing.TB, path string) probeResult {
+	tb.Helper()
+	needTool(tb, "ffprobe")
+	out, err := exec.Command("ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0",
+		"-show_entries", "stream=codec_name,pix_fmt,width,height,r_frame_rate,nb_read_frames:format=duration",
+		"-of", "json", path).Output()
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			tb.Fatalf("ffprobe %s: %v\n%s", path, err, ee.Stderr)
+		}
+		tb.Fatalf("ffprobe %s: %v", path, err)
+	}
+	var raw struct {
+		Streams []struct {
+			CodecName    string `json:"codec_name"`
+			PixFmt       string `json:"pix_fmt"`
+			Width        int    `json:"width"`
+			Height       int    `json:"height"`
+			RFrameRate   string `json:"r_frame_rate"`
+			NbReadFrames string `json:"nb_read_frames"`
+		} `json:"streams"`
+		Format struct {
+			Duration string `json:"duration"`
+		} `json:"format"`
+	}
+	if err := json.Unmarshal(out, &raw); err != nil {
+		tb.Fatalf("ffprobe %s: %v\n%s", path, err, out)
+	}
+	if len(raw.Streams) != 1 {
+		tb.Fatalf("ffprobe %s: got %d video streams; want 1\n%s", path, len(raw.Streams), out)
+	}
+	s := raw.Streams[0]
+	r := probeResult{Codec: s.CodecName, PixFmt: s.PixFmt, Width: s.Width, Height: s.Height, FrameRate: s.RFrameRate}
+	r.Duration, _ = strconv.ParseFloat(raw.Format.Duration, 64) // empty when unknown: 0
+	r.Frames, _ = strconv.Atoi(s.NbReadFrames)
+	return r
+}
+
+// decodeErrors decodes all of path with ffmpeg and returns what it
+// complained about ("" for a clean file).
+func decodeErrors(tb testing.TB, path string) string {
+	tb.Helper()
+	out, err := exec.Command("ffmpeg", "-v", "error", "-nostdin", "-i", path, "-f", "null", "-").CombinedOutput()
+	if err != nil {
+		return fmt.Sprintf("%v: %s", err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// readResult is what reading a Source until its first error gave.
+type readResult struct {
+	frames int
+	pts    []time.Duration
+	sizes  map[image.Point]int
+	err    error
+}
+
+// readAll reads src until an error or max frames, closing every frame.
+func readAll(tb testing.TB, src Source, max int) readResult {
+	tb.Helper()
+	r := readResult{sizes: map[image.Point]int{}}
+	for r.frames < max {
+		f, err := src.Read()
+		if err != nil {
+			r.err = err
+			return r
+		}
+		if f.Seq != int64(r.frames) {
+			tb.Errorf("frame %d: got Seq %d; want %d", r.frames, f.Seq, r.frames)
+		}
+		if f.Mat.Type() != gocv.MatTypeCV8UC3 {
+			tb.Errorf("frame %d: got type %v; want 8UC3", r.frames, f.Mat.Type())
+		}
+		r.sizes[image.Pt(f.Mat.Cols(), f.Mat.Rows())]++
+		r.pts = append(r.pts, f.PTS)
+		f.Mat.Close()
+		r.frames++
+	}
+	return r
+}
+
+// runHelper is the body of a helper process; it returns the exit code.
+func runHelper(name string) int {
+	switch name {
+	case "record":
+		return helperRecord(os.Getenv("CAPTURE_TEST_PATH"))
+	}
+	fmt.Fprintf(os.Stderr, "unknown helper %q\n", name)
+	return 2
+}
