@@ -7,7 +7,7 @@ GO_TEST_FLAGS ?= -timeout 30m -count=1
 export MGVTON_ORT_LIB ?= $(CURDIR)/lib/libonnxruntime.so
 export CGO_ENABLED := 1
 
-.PHONY: setup build run test test-go test-py test-e2e bench fixtures synth train-student train-teacher export eval clean
+.PHONY: setup build run test test-go test-py bench fixtures synth train-student train-teacher export eval clean
 
 setup:
 	@scripts/setup.sh
@@ -23,16 +23,12 @@ test: setup
 	$(PY) -m pytest -q training/tests
 	go build -o $(BIN) .
 	go test $(GO_TEST_FLAGS) -tags matprofile ./...
-	scripts/e2e.sh $(BIN)
 
 test-go: setup
 	go test $(GO_TEST_FLAGS) -tags matprofile ./...
 
 test-py: setup
 	$(PY) -m pytest -q training/tests
-
-test-e2e: build
-	scripts/e2e.sh $(BIN)
 
 bench: build
 	$(BIN) bench -json
