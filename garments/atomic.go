@@ -14,7 +14,15 @@ var writeFile = writeFileAtomic
 // any moment, see either the old file or the complete new one: it writes a
 // temporary file in the same folder, syncs it, renames it over path and
 // syncs the folder. On error the temporary file is removed.
-func writeFileAtomic(path string, data []byte) (err error) {
+func writeFileAtomic(path string, data []byte) error {
+	return writeAtomic(path, func(f *os.File) error {
+		_, err := f.Write(data)
+		return err
+	})
+}
+
+// writeAtomic is writeFileAtomic with the content written by write.
+func writeAtomic(path string, write func(f *os.File) error) (err error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
@@ -29,7 +37,7 @@ func writeFileAtomic(path string, data []byte) (err error) {
 			os.Remove(tmp.Name())
 		}
 	}()
-	if _, err = tmp.Write(data); err != nil {
+	if err = write(tmp); err != nil {
 		return err
 	}
 	if err = tmp.Chmod(0o644); err != nil {

@@ -16,6 +16,16 @@ import (
 // not show, and GrabCut's cost grows with the pixel count.
 const workSide = 640
 
+// debugMask, when set (by tests), is shown each intermediate mask of
+// segment at the work size.
+var debugMask func(stage string, m gocv.Mat)
+
+func showMask(stage string, m gocv.Mat) {
+	if debugMask != nil {
+		debugMask(stage, m)
+	}
+}
+
 // GrabCut pixel classes (cv::GrabCutClasses).
 const (
 	gcBGD   = 0
@@ -108,15 +118,17 @@ func segment(work gocv.Mat) (gocv.Mat, error) {
 		}
 	}
 
-	// Close gaps (stripes or prints close to the background colour), then
-	// open away specks of noise.
-	closeK := gocv.GetStructuringElement(gocv.MorphEllipse, odd(side/40))
+	// Close gaps (stripes or prints of the background colour that reach
+	// the garment's edge), then open away specks of noise.
+	closeK := gocv.GetStructuringElement(gocv.MorphEllipse, odd(side/closeDiv))
 	defer closeK.Close()
 	openK := gocv.GetStructuringElement(gocv.MorphEllipse, odd(side/120))
 	defer openK.Close()
 	gocv.MorphologyEx(fg, &fg, gocv.MorphClose, closeK)
+	showMask("threshold", fg)
 	gocv.MorphologyEx(fg, &fg, gocv.MorphOpen, openK)
 	rough, ok := largestFilled(fg)
+	showMask("rough", rough)
 	if !ok {
 		rough.Close()
 		return gocv.Mat{}, ErrNoGarment
@@ -130,6 +142,18 @@ func segment(work gocv.Mat) (gocv.Mat, error) {
 		refined.Close()
 		return rough, nil
 	}
+	showMask("grabcut", refined)
+	// GrabCut reopens the gaps that the closing bridged, where the garment
+	// has the background's colour: bridge them again.
+	gocv.MorphologyEx(refined, &refined, gocv.MorphClose, closeK)
+	final, ok := largestFilled(refined)
+	refined.Close()
+	if !ok {
+		final.Close()
+		return rough, nil
+	}
+	refined = final
+	showMask("final", refined)
 	// GrabCut may give up on a garment whose colours are all found in the
 	// background too; trust it only when it stays close to the rough mask.
 	if iou := maskIoU(rough, refined); iou < 0.8 {
@@ -139,6 +163,11 @@ func segment(work gocv.Mat) (gocv.Mat, error) {
 	rough.Close()
 	return refined, nil
 }
+
+// closeDiv sets the closing kernel to the work image's shorter side over
+// closeDiv: gaps narrower than that, where a garment's edge has the
+// background's colour, are bridged (white stripes up to ~6% of the width).
+const closeDiv = 16
 
 // lightWeight scales lightness against the two colour axes in the distance:
 // shadows and uneven lighting change lightness more than colour.
@@ -237,7 +266,7 @@ func largestFilled(m gocv.Mat) (gocv.Mat, bool) {
 // background and everything further sure background. It returns an empty
 // Mat when there are too few pixels of either kind to model.
 func grabCut(img, rough gocv.Mat, side int) (gocv.Mat, error) {
-	inK := gocv.GetStructuringElement(gocv.MorphEllipse, odd(side/25))
+	inK := gocv.GetStructuringElement(gocv.MorphEllipse, odd(side/16))
 	defer inK.Close()
 	outK := gocv.GetStructuringElement(gocv.MorphEllipse, odd(side/12))
 	defer outK.Close()
