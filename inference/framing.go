@@ -25,9 +25,9 @@ var cascadePaths = []string{
 var ErrNoCascade = errors.New("inference: face cascade not found (install opencv-data or set " + CascadeEnv + ")")
 
 // FramingOptions shape the 3:4 upper-body box around a detected face. The
-// defaults match the proportions of VITON-HD crops (and of our synthetic
-// data): the face is about 1/6 of the crop height and its top sits a little
-// below the crop's top.
+// defaults match the proportions of our synthetic VITON-HD-style crops,
+// measured with the same cascade: the crop is about 6.5 face heights tall
+// and the face's top sits about 0.7 face heights below the crop's top.
 type FramingOptions struct {
 	// BoxHeightFaces is the crop height in face heights.
 	BoxHeightFaces float64
@@ -44,7 +44,7 @@ type FramingOptions struct {
 
 // DefaultFraming returns the framing used by the app.
 func DefaultFraming() FramingOptions {
-	return FramingOptions{BoxHeightFaces: 5.5, TopFaces: 0.9, Smoothing: 0.35, HoldFrames: 15, DetectWidth: 320}
+	return FramingOptions{BoxHeightFaces: 6.5, TopFaces: 0.7, Smoothing: 0.35, HoldFrames: 15, DetectWidth: 320}
 }
 
 // Framer finds the person in a frame and keeps a smoothed 3:4 crop box.

@@ -17,10 +17,10 @@ func TestBoxForFace(t *testing.T) {
 		fw, fh int
 		want   image.Rectangle
 	}{
-		// Face 60 px high at the centre of 640x480: box 330 high, 247.5 wide, top 54 above the face.
-		{"centred", rectF{290, 100, 60, 60}, 640, 480, image.Rect(196, 46, 444, 376)},
-		{"pushed right at the left edge", rectF{0, 100, 60, 60}, 640, 480, image.Rect(0, 46, 248, 376)},
-		{"pushed up at the bottom", rectF{290, 400, 60, 60}, 640, 480, image.Rect(196, 150, 444, 480)},
+		// Face 60 px high at the centre of 640x480: box 390 high, 292.5 wide, top 42 above the face.
+		{"centred", rectF{290, 100, 60, 60}, 640, 480, image.Rect(174, 58, 467, 448)},
+		{"pushed right at the left edge", rectF{0, 100, 60, 60}, 640, 480, image.Rect(0, 58, 293, 448)},
+		{"pushed up at the bottom", rectF{290, 400, 60, 60}, 640, 480, image.Rect(174, 90, 467, 480)},
 		{"shrunk to the frame", rectF{290, 100, 200, 200}, 640, 480, image.Rect(210, 0, 570, 480)},
 		{"portrait frame narrower than 3:4", rectF{40, 40, 100, 100}, 300, 1000, image.Rect(0, 0, 300, 400)},
 	}

@@ -1,0 +1,43 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+
+	fyneapp "fyne.io/fyne/v2/app"
+
+	"mgvton/garments"
+	"mgvton/inference"
+	"mgvton/live"
+	"mgvton/ui"
+)
+
+func init() {
+	register("app", "open the desktop app (the default)", runApp)
+}
+
+func runApp(args []string) error {
+	fs := newFlags("", "[-source SRC] [-model DIR] [-garment ID]")
+	source := fs.String("source", "", "start on this source: demo, cam:N, /dev/videoN or a video file (default: last used, else a camera, else the demo)")
+	model := fs.String("model", "", "start with this model folder (default: last used, else models/default)")
+	garment := fs.String("garment", "", "start wearing this catalog garment (default: last used)")
+	ortLib := fs.String("ort-lib", "", "ONNX Runtime library (default: $"+inference.LibraryEnv+", then lib/libonnxruntime.so)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := inference.Init(*ortLib); err != nil {
+		return err
+	}
+	lib, libErr := garments.OpenLibrary(garments.DefaultDirs())
+	if libErr != nil {
+		// The library is still usable (the bundled catalog loads); say why
+		// the user's garments are missing.
+		fmt.Fprintf(os.Stderr, "mgvton: %v\n", libErr)
+	}
+	eng := live.NewEngine(lib, live.Options{ORTLib: *ortLib})
+	defer eng.Close()
+	a := fyneapp.NewWithID("io.github.mgvton")
+	w := ui.New(a, eng, live.NewCatalog(lib), ui.Options{StartSource: *source, StartGarment: *garment, StartModel: *model})
+	w.ShowAndRun()
+	return nil
+}
