@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"io"
 	"io/fs"
 	"math"
 	"math/rand/v2"
@@ -145,7 +146,10 @@ func checkShown(t *testing.T, path string, frames []recFrame, fps float64) {
 	for j := 0; ; j++ {
 		f, err := src.Read()
 		if err != nil {
-			break
+			if err != io.EOF {
+				t.Errorf("reading the clip back: got %v after %d frames; want io.EOF", err, j)
+			}
+			return
 		}
 		got := f.Mat.Mean().Val1
 		f.Mat.Close()

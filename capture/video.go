@@ -22,6 +22,9 @@ const (
 	// OPENCV_VIDEOIO_V4L_SELECT_TIMEOUT) before each failure.
 	cameraMaxFailures = 10
 	cameraRetryDelay  = 20 * time.Millisecond
+	// cameraStall without a frame also means the camera is gone, however
+	// few reads failed (each may block for the select timeout).
+	cameraStall = 5 * time.Second
 	// fileMaxFailures consecutive failed reads end a pass over a file.
 	// OpenCV already skips undecodable packets inside one read (up to
 	// OPENCV_FFMPEG_READ_ATTEMPTS), so a failure is a real end or a hard error.
@@ -55,6 +58,7 @@ type videoSource struct {
 	offset     time.Duration // PTS of the start of the current pass
 	lastPTS    time.Duration
 	start      time.Time // cameras: time of the first frame, origin of PTS
+	lastGood   time.Time // cameras: time of the last frame (or of Open)
 }
 
 func openCamera(n int, dev string, opts Options) (Source, error) {
@@ -144,11 +148,23 @@ func openFile(path, name string, kind Kind, opts Options) (Source, error) {
 	return s, nil
 }
 
-// frameSlack is how many frames fewer than announced still count as a
-// complete pass: containers without a frame count make OpenCV estimate it
-// from duration and rate.
-func frameSlack(expected int) int {
-	return 1 + expected/100
+// truncated reports whether the pass that just ended stopped short of what
+// the container announced, in frames and in time. OpenCV announces the
+// frame count the container stores (MP4) or estimates it as duration times
+// nominal rate (Matroska), which overcounts variable-rate video; so a pass
+// with fewer frames is complete if its timestamps reach the duration the
+// estimate came from.
+func (s *videoSource) truncated() bool {
+	if s.expected <= 0 {
+		return false // nothing announced: any end is the end
+	}
+	slack := 1 + s.expected/100
+	if s.passFrames+slack >= s.expected {
+		return false
+	}
+	announced := time.Duration(float64(s.expected) / s.info.FPS * float64(time.Second))
+	covered := s.lastPTS - s.offset + s.frameDur
+	return covered < announced*97/100-s.frameDur
 }
 
 // openVideoFile opens path with OpenCV's FFmpeg backend (never the image
@@ -172,6 +188,7 @@ func newVideoSource(vc *gocv.VideoCapture, path string, camera bool, opts Option
 		vc:       vc,
 		frameDur: time.Duration(float64(time.Second) / info.FPS),
 		expected: info.Frames,
+		lastGood: time.Now(),
 	}
 	return s
 }
@@ -228,6 +245,7 @@ func (s *videoSource) Read() (Frame, error) {
 		return Frame{}, s.err
 	}
 	now := time.Now()
+	s.lastGood = now
 	var pts time.Duration
 	if s.camera {
 		if s.seq == 0 {
@@ -266,11 +284,12 @@ func (s *videoSource) closedErr() error {
 // or the final error.
 func (s *videoSource) readFailed(failures int) (newPass bool, err error) {
 	if s.camera {
-		if failures < cameraMaxFailures {
+		stalled := time.Since(s.lastGood)
+		if failures < cameraMaxFailures && stalled < cameraStall {
 			return false, nil
 		}
 		return false, &Error{Op: "read", Path: s.path, Reason: ErrCameraLost,
-			Err: fmt.Errorf("no frame after %d attempts (unplugged or busy)", failures)}
+			Err: fmt.Errorf("no frame for %v (unplugged or busy)", stalled.Round(time.Millisecond))}
 	}
 	if failures < fileMaxFailures {
 		return false, nil
@@ -279,7 +298,7 @@ func (s *videoSource) readFailed(failures int) (newPass bool, err error) {
 	if s.passFrames == 0 {
 		return false, &Error{Op: "read", Path: s.path, Reason: ErrCorrupt, Err: errors.New("no frame could be decoded")}
 	}
-	if s.expected > 0 && s.passFrames+frameSlack(s.expected) < s.expected {
+	if s.truncated() {
 		return false, &Error{Op: "read", Path: s.path, Reason: ErrCorrupt,
 			Err: fmt.Errorf("truncated or corrupt: decoding ended after %d of %d frames", s.passFrames, s.expected)}
 	}
