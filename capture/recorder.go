@@ -8,7 +8,6 @@ import (
 	"math"
 	"os"
 	"os/exec"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -48,10 +47,12 @@ const (
 //
 // Crash safety: the file is fragmented MP4 (a fragment per keyframe, one a
 // second), playable at every fragment boundary. ffmpeg writes the file
-// itself: if this process dies, even by SIGKILL, ffmpeg sees the end of its
-// input (and SIGTERM, via Pdeathsig) and finishes the file with everything
-// it was sent; only the frames queued in this process (recordQueue) are lost.
-// If ffmpeg fails (full disk), the file is cut back to its last complete
+// itself and its input is a pipe only this process holds: if this process
+// dies, even by SIGKILL, the kernel closes the pipe, ffmpeg reads the end of
+// its input, finishes the file with everything it was sent and exits. Only
+// the frames queued in this process (recordQueue) are lost. If ffmpeg itself
+// is killed, the clip still plays up to its last complete fragment. If
+// ffmpeg fails (full disk), the file is cut back to its last complete
 // fragment, so what was written stays playable, and Write and Close report
 // the cause.
 //
@@ -136,6 +137,7 @@ func (r *Recorder) startEncoder() error {
 		// Exact BGR->YUV rounding: the default scaler darkens by a few levels.
 		"-sws_flags", "bicubic+accurate_rnd+full_chroma_int",
 		"-movflags", "+frag_keyframe+empty_moov+default_base_moof",
+		"-flush_packets", "1", // each fragment reaches the file when it is complete
 		"-f", "mp4", "pipe:3",
 	}
 	enc, err := startEncoder(r.bin, args, r.f, r.size.X*r.size.Y*3)
@@ -335,8 +337,7 @@ func startEncoder(bin string, args []string, out *os.File, frameSize int) (*enco
 	if err != nil {
 		return nil, err
 	}
-	// The pipe keeps its default 64 KiB: a larger one measured no faster
-	// here, and ffmpeg drops what is in it when Pdeathsig stops it.
+	// The pipe keeps its default 64 KiB: a larger one measured no faster.
 	e := &encoder{
 		stdin:     pw,
 		out:       out,
@@ -351,30 +352,30 @@ func startEncoder(bin string, args []string, out *os.File, frameSize int) (*enco
 	cmd.ExtraFiles = []*os.File{out}
 	cmd.Stderr = &e.stderr
 	cmd.Env = append(os.Environ(), "LC_ALL=C") // English strerror texts, see ffmpegError
+	// ffmpeg outlives us by no more than it takes to finish the file: it
+	// exits at the end of its input, which comes when this process closes
+	// the pipe or dies (pw is close-on-exec, so no other child holds it).
+	//
+	// No Pdeathsig, deliberately. In Go it fires when the forking thread
+	// exits, and when a killed process's threads die one after another the
+	// child is handed from thread to thread and gets the signal again each
+	// time (golang/go#27505). ffmpeg takes a second SIGTERM as "abort all
+	// I/O" and a fourth as "exit now": measured here, SIGKILL of a recording
+	// process with Pdeathsig SIGTERM lost 0.5 to 0.7 s (the last fragment),
+	// without it nothing. SIGKILL as Pdeathsig would lose the same.
 	cmd.SysProcAttr = &syscall.SysProcAttr{
-		Setpgid:   true,            // a Ctrl-C on the terminal is for us to handle, not ffmpeg
-		Pdeathsig: syscall.SIGTERM, // ffmpeg finishes the file when we die
+		Setpgid: true, // a Ctrl-C on the terminal is for us to handle, not ffmpeg
 	}
 	e.cmd = cmd
-	started := make(chan error, 1)
-	// Pdeathsig fires when the thread that forked the child exits, not the
-	// process; lock this goroutine to its thread for ffmpeg's whole life.
-	go func() {
-		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
-		if err := cmd.Start(); err != nil {
-			started <- err
-			return
-		}
-		started <- nil
-		e.waitErr = cmd.Wait()
-		close(e.exited)
-	}()
-	err = <-started
+	err = cmd.Start()
 	prErr := pr.Close() // ffmpeg has its own copy
 	if err != nil {
 		return nil, errors.Join(err, pw.Close())
 	}
+	go func() {
+		e.waitErr = cmd.Wait()
+		close(e.exited)
+	}()
 	if prErr != nil {
 		e.stdin.Close()
 		<-e.exited
