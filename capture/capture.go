@@ -76,7 +76,7 @@ type Source interface {
 type Options struct {
 	Width, Height int     // camera: requested frame size
 	FPS           float64 // camera: requested rate; folder: playback rate (default 30)
-	FourCC        string  // camera: requested pixel format, e.g. "MJPG" for 720p at 30 fps
+	FourCC        string  // camera: requested pixel format; default "MJPG" above 640x480, else the driver's
 	Loop          bool    // file, folder: start again at the end instead of io.EOF (demo always loops)
 	RealTime      bool    // file, folder, demo: deliver frames at their own rate, as a camera would
 }

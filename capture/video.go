@@ -79,8 +79,15 @@ func openCamera(n int, dev string, opts Options) (Source, error) {
 		return nil, &Error{Op: "open", Path: dev, Reason: ErrCameraLost,
 			Err: errors.Join(errors.New("device did not open (busy or not a capture device)"), closeErr)}
 	}
-	if len(opts.FourCC) == 4 {
-		vc.Set(gocv.VideoCaptureFOURCC, vc.ToCodec(opts.FourCC))
+	fourcc := opts.FourCC
+	if fourcc == "" && opts.Width*opts.Height > 640*480 {
+		// OpenCV prefers raw YUYV, which USB 2 webcams deliver at 720p at
+		// only 5 to 10 fps; MJPG gives them 30. A camera without MJPG
+		// refuses the request and keeps its format.
+		fourcc = "MJPG"
+	}
+	if len(fourcc) == 4 {
+		vc.Set(gocv.VideoCaptureFOURCC, vc.ToCodec(fourcc))
 	}
 	if opts.Width > 0 && opts.Height > 0 {
 		vc.Set(gocv.VideoCaptureFrameWidth, float64(opts.Width))
