@@ -39,6 +39,11 @@ var listMu sync.Mutex
 // for metadata, which would otherwise appear as a duplicate camera that
 // never opens. A node we may not open (permission) is kept, labelled with
 // its by-id name, so that Open can explain the problem.
+//
+// The rescan rebuilds mediadevices' global driver registry
+// (camera.Initialize); this package reads cameras with OpenCV, not through
+// that registry, but other code holding mediadevices tracks would see its
+// drivers replaced.
 func ListCameras() ([]Camera, error) {
 	listMu.Lock()
 	camera.Initialize()

@@ -50,7 +50,7 @@ type Info struct {
 	Width  int     // frame width in pixels
 	Height int     // frame height in pixels
 	FPS    float64 // nominal frame rate
-	Frames int     // frames in one pass of a file or folder; 0 when unknown (cameras)
+	Frames int     // frames in one pass of a file (as its container announces it: estimated for Matroska) or folder; 0 for cameras
 }
 
 // Source delivers frames one at a time. Read and Close may be called from
