@@ -93,7 +93,7 @@ func (e *Engine) Sources() []ui.SourceItem {
 	return items
 }
 
-// Models lists the model folders beside the default model.
+// Models lists the model folders beside the default model, the default first.
 func (e *Engine) Models() []ui.ModelItem {
 	dir := e.opts.ModelsDir
 	if dir == "" {
@@ -112,7 +112,14 @@ func (e *Engine) Models() []ui.ModelItem {
 		}
 		items = append(items, ui.ModelItem{Label: fmt.Sprintf("%s (%dx%d)", man.Name, man.Height, man.Width), Dir: p})
 	}
-	sort.Slice(items, func(i, j int) bool { return items[i].Dir < items[j].Dir })
+	// The shipped default first (the window falls back to the first), then by name.
+	sort.SliceStable(items, func(i, j int) bool {
+		di, dj := filepath.Base(items[i].Dir) == "default", filepath.Base(items[j].Dir) == "default"
+		if di != dj {
+			return di
+		}
+		return items[i].Dir < items[j].Dir
+	})
 	return items
 }
 
