@@ -31,8 +31,8 @@ type Frame struct {
 	// Camera is the source picture as it goes into the model (mirrored when
 	// mirroring is on). Never nil.
 	Camera image.Image
-	// TryOn is the person wearing the selected garment, the same size as
-	// Camera. Nil while no model or garment is ready: the window then shows
+	// TryOn is the person wearing the selected garment, usually the same
+	// size as Camera. Nil while no model or garment is ready: the window then shows
 	// the camera picture in its place.
 	TryOn image.Image
 	// Stats are the engine's figures at the time of this frame.

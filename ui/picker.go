@@ -47,6 +47,7 @@ type garmentCard struct {
 	name  *widget.Label
 	cat   *canvas.Text
 	check *fyne.Container // badge on the selected card
+	badge *fyne.Container // lays out check; re-laid out when it shows
 }
 
 func newGarmentCard(item GarmentItem, onTap func(*garmentCard)) *garmentCard {
@@ -70,6 +71,7 @@ func newGarmentCard(item GarmentItem, onTap func(*garmentCard)) *garmentCard {
 	mark := canvas.NewCircle(colorAccent)
 	c.check = container.NewStack(mark, container.NewPadded(widget.NewIcon(theme.ConfirmIcon())))
 	c.check.Hide()
+	c.badge = container.NewGridWrap(fyne.NewSize(22, 22), c.check)
 	c.ExtendBaseWidget(c)
 	c.update()
 	return c
@@ -83,7 +85,7 @@ func (c *garmentCard) CreateRenderer() fyne.WidgetRenderer {
 		thumb, nil, nil, nil,
 		container.New(layout.NewCustomPaddedVBoxLayout(0), c.name, c.cat),
 	)
-	badge := container.NewBorder(container.NewHBox(layout.NewSpacer(), container.NewGridWrap(fyne.NewSize(22, 22), c.check)), nil, nil, nil)
+	badge := container.NewBorder(container.NewHBox(layout.NewSpacer(), c.badge), nil, nil, nil)
 	return widget.NewSimpleRenderer(container.NewStack(c.bg,
 		container.New(layout.NewCustomPaddedLayout(6, 2, 6, 6), body),
 		container.New(layout.NewCustomPaddedLayout(4, 0, 0, 4), badge)))
@@ -102,7 +104,10 @@ func (c *garmentCard) update() {
 		c.bg.FillColor = colorCardBG
 		c.bg.StrokeColor = colorCardBG
 	}
-	setVisible(c.check, c.selected)
+	if c.check.Visible() != c.selected {
+		setVisible(c.check, c.selected)
+		c.badge.Refresh() // layouts skip hidden objects: size it now
+	}
 }
 
 // setSelected highlights the card or not.

@@ -244,7 +244,7 @@ func (v *videoView) show(f Frame, hudOn bool) {
 
 // hudText is the one-line summary of the figures on the video.
 func hudText(s Stats) string {
-	return fmt.Sprintf("%4.1f fps · warp %4.1f fps · %4.0f ms · %d dropped", s.DisplayFPS, s.WarpFPS, s.LatencyMS, s.Dropped)
+	return fmt.Sprintf("%.1f fps · warp %.1f fps · %.0f ms · %d dropped", s.DisplayFPS, s.WarpFPS, s.LatencyMS, s.Dropped)
 }
 
 // setVisible shows or hides o, refreshing only on a change.

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"image/color"
 	"log/slog"
 	"os"
 	"slices"
@@ -220,7 +221,7 @@ func (w *Window) build() {
 	w.jobBar = widget.NewProgressBarInfinite()
 	w.jobBar.Stop()
 	w.jobLabel = widget.NewLabel("")
-	w.jobBox = container.NewHBox(minWidth(120, w.jobBar), w.jobLabel)
+	w.jobBox = container.NewHBox(container.NewCenter(container.NewGridWrap(fyne.NewSize(96, 6), w.jobBar)), w.jobLabel)
 	w.jobBox.Hide()
 	w.savedLabel = widget.NewLabel("")
 	w.savedLabel.Truncation = fyne.TextTruncateEllipsis
@@ -483,7 +484,7 @@ func labelled(icon fyne.Resource, o fyne.CanvasObject) fyne.CanvasObject {
 
 // gap is horizontal space of width w.
 func gap(w float32) fyne.CanvasObject {
-	r := canvas.NewRectangle(nil)
+	r := canvas.NewRectangle(color.Transparent)
 	r.SetMinSize(fyne.NewSize(w, 1))
 	return r
 }
