@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 
 	"gocv.io/x/gocv"
@@ -14,12 +15,12 @@ import (
 func readImageFile(path string) ([]byte, Header, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, Header{}, err
+		return nil, Header{}, unpath(err)
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return nil, Header{}, err
+		return nil, Header{}, unpath(err)
 	}
 	if !st.Mode().IsRegular() {
 		return nil, Header{}, errors.New("not a regular file")
@@ -56,6 +57,16 @@ func readImageFile(path string) ([]byte, Header, error) {
 		return nil, Header{}, fmt.Errorf("%w: %dx%d, the minimum is %dx%d", ErrTooSmall, h.Width, h.Height, MinSide, MinSide)
 	}
 	return data, h, nil
+}
+
+// unpath drops the path from an *fs.PathError, since the callers' messages
+// name the file already: "open: no such file or directory".
+func unpath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %w", pe.Op, pe.Err)
+	}
+	return err
 }
 
 // decodePhoto decodes a checked image file into 8-bit BGR with its EXIF

@@ -203,3 +203,85 @@ func FuzzImageHeader(f *testing.F) {
 		}
 	})
 }
+
+// TestDecodeKinds: grey, 16-bit and alpha images all come out as 8-bit BGR,
+// with a mask only from an alpha channel that cuts something out.
+func TestDecodeKinds(t *testing.T) {
+	bgr := markerImage(64, 48)
+	defer bgr.Close()
+	gray, bgr16, bgra, cutout := gocv.NewMat(), gocv.NewMat(), gocv.NewMat(), gocv.NewMat()
+	defer gray.Close()
+	defer bgr16.Close()
+	defer bgra.Close()
+	defer cutout.Close()
+	gocv.CvtColor(bgr, &gray, gocv.ColorBGRToGray)
+	bgr.ConvertToWithParams(&bgr16, gocv.MatTypeCV16UC3, 257, 0)
+	gocv.CvtColor(bgr, &bgra, gocv.ColorBGRToBGRA) // fully opaque
+	bgra.CopyTo(&cutout)
+	clear := cutout.Region(image.Rect(0, 24, 64, 48)) // bottom half transparent
+	clear.SetTo(gocv.NewScalar(0, 0, 0, 0))
+	clear.Close()
+	tests := []struct {
+		name      string
+		m         gocv.Mat
+		wantAlpha bool
+	}{
+		{"gray", gray, false},
+		{"16-bit", bgr16, false},
+		{"opaque alpha", bgra, false},
+		{"cut-out alpha", cutout, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			data := encode(t, tt.m, gocv.PNGFileExt)
+			h, err := ReadHeader(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			img, alpha, err := decodePhoto(data, h)
+			if err != nil {
+				t.Fatalf("decodePhoto: %v", err)
+			}
+			defer img.Close()
+			defer alpha.Close()
+			if img.Type() != gocv.MatTypeCV8UC3 || img.Cols() != 64 || img.Rows() != 48 {
+				t.Errorf("image %v %dx%d; want 8UC3 64x48", img.Type(), img.Cols(), img.Rows())
+			}
+			if got := !alpha.Empty(); got != tt.wantAlpha {
+				t.Fatalf("alpha mask present = %v; want %v", got, tt.wantAlpha)
+			}
+			if tt.wantAlpha {
+				if n := gocv.CountNonZero(alpha); n != 64*24 {
+					t.Errorf("alpha mask has %d pixels set; want %d", n, 64*24)
+				}
+				// Transparent pixels become white.
+				if s := meanAt(img, image.Rect(0, 30, 64, 48)); s.Val1 != 255 || s.Val2 != 255 || s.Val3 != 255 {
+					t.Errorf("transparent area mean %v; want white", s)
+				}
+			}
+			if tt.name == "16-bit" {
+				if red := meanAt(img, image.Rect(0, 0, 16, 12)); red.Val3 != 255 || red.Val1 != 0 {
+					t.Errorf("16-bit red block mean %v; want pure red", red)
+				}
+			}
+		})
+	}
+}
+
+func TestReadImage(t *testing.T) {
+	dir := t.TempDir()
+	m := markerImage(64, 48)
+	p := writeTemp(t, dir, "side.jpg", withExif(encode(t, m, gocv.JPEGFileExt), 6, false))
+	m.Close()
+	img, err := ReadImage(p)
+	if err != nil {
+		t.Fatalf("ReadImage: %v", err)
+	}
+	defer img.Close()
+	if img.Cols() != 48 || img.Rows() != 64 {
+		t.Errorf("ReadImage size %dx%d; want 48x64 (EXIF applied)", img.Cols(), img.Rows())
+	}
+	if _, err := ReadImage(writeTemp(t, dir, "x.txt", []byte("text"))); !errors.Is(err, ErrNotImage) {
+		t.Errorf("ReadImage(text) error = %v; want ErrNotImage", err)
+	}
+}

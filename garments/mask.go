@@ -52,6 +52,9 @@ func AutoMask(img gocv.Mat) (gocv.Mat, error) {
 	}
 	w, h := img.Cols(), img.Rows()
 	scale := math.Min(1, float64(workSide)/float64(max(w, h)))
+	if float64(min(w, h))*scale < MinSide { // a thin strip: keep some rows
+		scale = math.Min(1, MinSide/float64(min(w, h)))
+	}
 	ww, wh := max(1, int(math.Round(float64(w)*scale))), max(1, int(math.Round(float64(h)*scale)))
 	work := gocv.NewMat()
 	defer work.Close()

@@ -37,7 +37,6 @@ func prepareFile(path, maskPath string) (img, mask gocv.Mat, err error) {
 		return gocv.Mat{}, gocv.Mat{}, err
 	}
 	photo, alpha, err := decodePhoto(data, h)
-	data = nil // the pixels are decoded; let the bytes go
 	if err != nil {
 		return gocv.Mat{}, gocv.Mat{}, err
 	}
