@@ -137,6 +137,7 @@ func (e *entry) validate() error {
 	if e.Tags == nil {
 		e.Tags = []string{}
 	}
+	e.Added = e.Added.UTC()
 	for _, f := range []struct{ what, name string }{{"image", e.Image}, {"mask", e.Mask}, {"thumb", e.Thumb}} {
 		if f.name == "" && f.what == "thumb" {
 			continue

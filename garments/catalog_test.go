@@ -113,6 +113,7 @@ func FuzzCatalog(f *testing.F) {
 	f.Add([]byte(catalogWith("image", `"../x.png"`)))
 	f.Add([]byte(catalogWith("image", `"/x.png"`)))
 	f.Add([]byte(catalogWith("id", `"a--b"`)))
+	f.Add([]byte(catalogWith("added", `"2026-11-29T01:00:00+01:00"`)))
 	f.Add([]byte(`{"version": 1, "garments": [{"id": "a", "category": "other", "image": "a.png", "mask": "a_mask.png"}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := parseCatalog(data)

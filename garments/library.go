@@ -230,7 +230,9 @@ func (l *Library) importFile(path string, opts ImportOptions) (Garment, error) {
 		l.userErr = err
 		return Garment{}, err
 	}
-	e.ID = l.uniqueID(slug(e.Name), c)
+	if e.ID, err = l.uniqueID(slug(e.Name), c); err != nil {
+		return Garment{}, err
+	}
 	e.Image, e.Mask, e.Thumb = e.ID+".png", e.ID+"_mask.png", e.ID+"_thumb.png"
 
 	var written []string
@@ -341,7 +343,7 @@ func slug(name string) string {
 // folder (a crash after writing the files but before catalog.json leaves
 // orphans, which must not be overwritten by a different garment's files and
 // then referenced twice).
-func (l *Library) uniqueID(base string, c catalog) string {
+func (l *Library) uniqueID(base string, c catalog) (string, error) {
 	taken := make(map[string]bool, len(c.Garments)+len(l.bundled))
 	for _, e := range c.Garments {
 		taken[e.ID] = true
@@ -349,7 +351,7 @@ func (l *Library) uniqueID(base string, c catalog) string {
 	for _, g := range l.bundled {
 		taken[g.ID] = true
 	}
-	for n := 1; ; n++ {
+	for n := 1; n <= maxGarments+len(l.bundled)+1; n++ {
 		id := base
 		if n > 1 {
 			id = base + "-" + strconv.Itoa(n)
@@ -364,9 +366,10 @@ func (l *Library) uniqueID(base string, c catalog) string {
 			}
 		}
 		if free {
-			return id
+			return id, nil
 		}
 	}
+	return "", fmt.Errorf("no free id like %q in %s", base, l.userDir)
 }
 
 // Remove deletes a user garment: it rewrites catalog.json first and then
