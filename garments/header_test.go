@@ -106,6 +106,44 @@ func TestReadHeaderEncoded(t *testing.T) {
 	}
 }
 
+// TestReadHeaderVariants: a progressive JPEG (SOF2), a lossless WebP
+// (VP8L) and a JPEG with bytes after EOI.
+func TestReadHeaderVariants(t *testing.T) {
+	m := markerImage(100, 70)
+	defer m.Close()
+	enc := func(ext gocv.FileExt, params []int) []byte {
+		buf, err := gocv.IMEncodeWithParams(ext, m, params)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer buf.Close()
+		return append([]byte{}, buf.GetBytes()...)
+	}
+	tests := []struct {
+		name string
+		data []byte
+		want Header
+	}{
+		{"progressive jpeg", enc(gocv.JPEGFileExt, []int{gocv.IMWriteJpegProgressive, 1}), Header{JPEG, 100, 70, 1}},
+		{"lossless webp", enc(".webp", []int{gocv.IMWriteWebpQuality, 101}), Header{WebP, 100, 70, 1}},
+		{"jpeg with trailer", append(encode(t, m, gocv.JPEGFileExt), "trailer"...), Header{JPEG, 100, 70, 1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ReadHeader(tt.data)
+			if err != nil || got != tt.want {
+				t.Fatalf("ReadHeader = %+v, %v; want %+v, nil", got, err, tt.want)
+			}
+			img, alpha, err := decodePhoto(tt.data, got)
+			if err != nil {
+				t.Fatalf("decodePhoto: %v", err)
+			}
+			img.Close()
+			alpha.Close()
+		})
+	}
+}
+
 // TestExifOrientation crafts JPEGs with each Orientation in both byte
 // orders and checks that decoding applies it the way OpenCV's own EXIF
 // handling does, plus one case worked out by hand.
