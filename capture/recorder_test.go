@@ -529,7 +529,9 @@ func helperRecord(path string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	img := gocv.NewMatWithSize(240, 320, gocv.MatTypeCV8UC3)
+	// Small frames: the test is about what a kill leaves, not about whether
+	// the encoder keeps up on a loaded machine.
+	img := gocv.NewMatWithSize(120, 160, gocv.MatTypeCV8UC3)
 	tick := time.NewTicker(time.Second / 30)
 	var start time.Time
 	for k := 0; ; k++ {
@@ -609,5 +611,69 @@ func BenchmarkRecorderWrite(b *testing.B) {
 				b.Fatal(err)
 			}
 		})
+	}
+}
+
+// TestRecorderColours checks that colours come back as they went in: the
+// BGR to I420 conversion and the stream's colour tags must agree.
+func TestRecorderColours(t *testing.T) {
+	noLeaks(t)
+	colours := []gocv.Scalar{
+		gocv.NewScalar(255, 0, 0, 0),    // blue
+		gocv.NewScalar(0, 255, 0, 0),    // green
+		gocv.NewScalar(0, 0, 255, 0),    // red
+		gocv.NewScalar(90, 140, 200, 0), // a skin tone
+	}
+	img := gocv.NewMatWithSize(240, 320, gocv.MatTypeCV8UC3)
+	defer img.Close()
+	quadrant := func(i int) image.Rectangle {
+		return image.Rect((i%2)*160, (i/2)*120, (i%2)*160+160, (i/2)*120+120)
+	}
+	for i, c := range colours {
+		roi := img.Region(quadrant(i))
+		roi.SetTo(c)
+		roi.Close()
+	}
+	path := filepath.Join(t.TempDir(), "colours.mp4")
+	r, err := NewRecorder(path, RecorderOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Now()
+	for k := range 10 {
+		if err := r.Write(img, t0.Add(time.Duration(k)*time.Second/30)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	src, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	f, err := src.Read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Mat.Close()
+	for i, want := range colours {
+		roi := f.Mat.Region(quadrant(i).Inset(16)) // away from chroma bleeding at the edges
+		got := roi.Mean()
+		roi.Close()
+		for ch, pair := range [][2]float64{{got.Val1, want.Val1}, {got.Val2, want.Val2}, {got.Val3, want.Val3}} {
+			if math.Abs(pair[0]-pair[1]) > 6 {
+				t.Errorf("colour %d channel %d: got %.1f; want %.0f (got %v, want %v)", i, ch, pair[0], pair[1], got, want)
+			}
+		}
+	}
+	out, err := exec.Command("ffprobe", "-v", "error", "-select_streams", "v:0",
+		"-show_entries", "stream=color_space,color_range", "-of", "csv=p=0", path).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.TrimSpace(string(out)); got != "tv,smpte170m" {
+		t.Errorf("colour tags: got %q; want %q", got, "tv,smpte170m")
 	}
 }
