@@ -1,0 +1,109 @@
+"""MFG: the try-on generator of MG-VTON (Sec. 3.3), a U-Net of UIB blocks.
+
+Same topology as DM-VTON's ``MobileNetV2_unet`` with UIB blocks: a stride-2 stem,
+UIB encoder stages with different strides/expansions, a 1x1 bottleneck, then four
+decoder steps (4x4 transposed conv x2, concatenate the skip at that resolution,
+UIB block), a nearest x2 upsample and a 3x3 conv to ``out_channels``.
+
+Input: person + warped garment + warped mask concatenated (7 channels for the
+student). Output: rendered person (tanh, 3 ch) and composite mask (sigmoid, 1 ch);
+the composite mask is multiplied by the warped mask as in PF-AFN/DM-VTON and
+try-on = warped * m + rendered * (1 - m) (composition is done by the caller).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Tuple
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from .common import ConvBNAct, init_weights
+from .uib import UIB, UIBConfig, StageSpec, make_stage
+
+
+def _paper_encoder() -> Tuple[StageSpec, ...]:
+    # DM-VTON MobileNetV2_unet settings (t, c, n, s) with ExtraDW UIBs.
+    return (
+        StageSpec(16, 1, 1, 1, "extradw"),
+        StageSpec(24, 1, 2, 6, "extradw"),
+        StageSpec(32, 1, 2, 6, "extradw"),
+        StageSpec(64, 1, 2, 6, "extradw"),
+        StageSpec(96, 1, 1, 6, "extradw"),
+        StageSpec(160, 1, 2, 6, "extradw"),
+        StageSpec(320, 1, 1, 6, "extradw"),
+    )
+
+
+@dataclass
+class MFGConfig:
+    in_channels: int = 7
+    out_channels: int = 4
+    stem_channels: int = 32
+    encoder: Tuple[StageSpec, ...] = field(default_factory=_paper_encoder)
+    bottleneck_channels: int = 512
+    decoder_expand: float = 6.0
+    decoder_variant: str = "extradw"
+    act: str = "relu"
+
+
+class MFG(nn.Module):
+    """U-Net generator of UIB blocks (see module docstring). Returns the raw 4-channel map."""
+
+    def __init__(self, cfg: MFGConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.stem = ConvBNAct(cfg.in_channels, cfg.stem_channels, 3, 2, act=cfg.act)  # H/2
+        stages, cin, stride_total = [], cfg.stem_channels, 2
+        skip_after, skip_channels = [], []
+        for i, spec in enumerate(cfg.encoder):
+            stages.append(make_stage(cin, spec, cfg.act))
+            cin = spec.channels
+            stride_total *= spec.stride
+            nxt = cfg.encoder[i + 1].stride if i + 1 < len(cfg.encoder) else 2
+            # a skip is the last block output at each resolution H/2..H/16
+            is_skip = nxt > 1 and stride_total <= 16
+            skip_after.append(is_skip)
+            if is_skip:
+                skip_channels.append(spec.channels)
+        if len(skip_channels) != 4 or stride_total != 32:
+            raise ValueError("MFG encoder must reach H/32 with skips at H/2, H/4, H/8, H/16")
+        self.encoder = nn.ModuleList(stages)
+        self.skip_after = skip_after
+        self.bottleneck = ConvBNAct(cin, cfg.bottleneck_channels, 1, act=cfg.act)
+        ups, blocks, cin = [], [], cfg.bottleneck_channels
+        for c in reversed(skip_channels):
+            ups.append(nn.ConvTranspose2d(cin, c, 4, stride=2, padding=1))
+            blocks.append(UIB(UIBConfig(2 * c, c, cfg.decoder_variant, cfg.decoder_expand, 1, act=cfg.act)))
+            cin = c
+        self.ups = nn.ModuleList(ups)
+        self.dec = nn.ModuleList(blocks)
+        self.head = nn.Conv2d(cin, cfg.out_channels, 3, padding=1, bias=False)
+        init_weights(self)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        size = x.shape[-2:]
+        x = self.stem(x)
+        skips = []
+        for stage, is_skip in zip(self.encoder, self.skip_after):
+            x = stage(x)
+            if is_skip:
+                skips.append(x)
+        x = self.bottleneck(x)  # (B, C, H/32, W/32)
+        for up, block, skip in zip(self.ups, self.dec, reversed(skips)):
+            x = up(x)
+            if x.shape[-2:] != skip.shape[-2:]:  # sizes not divisible by 32
+                x = F.interpolate(x, size=skip.shape[-2:], mode="bilinear", align_corners=False)
+            x = block(torch.cat([skip, x], dim=1))
+        x = F.interpolate(x, size=size, mode="nearest")  # (B, C, H, W)
+        return self.head(x)
+
+
+def compose_tryon(raw: torch.Tensor, warped_garment: torch.Tensor, warped_mask: torch.Tensor):
+    """Split the generator map into rendered image and composite mask and blend (PF-AFN Eq. 5)."""
+    rendered, mask = torch.split(raw, [3, 1], dim=1)
+    rendered = torch.tanh(rendered)
+    composite = torch.sigmoid(mask) * warped_mask
+    tryon = warped_garment * composite + rendered * (1 - composite)
+    return tryon, rendered, composite

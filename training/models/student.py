@@ -1,0 +1,75 @@
+"""MGStudent: the parser-free MG-VTON student (Sec. 3, Fig. 2 of the paper).
+
+MF(person) + MF(garment) -> AFEN (appearance flow, warped garment and mask)
+-> MFG (rendered person + composite mask) -> try-on.
+
+``forward`` returns the same dict in training and inference; losses live in
+``training.losses``. ``warp_forward`` / ``gen_forward`` are the two exported
+stages of docs/model-contract.md.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, List
+
+import torch
+import torch.nn as nn
+
+from .afen import AFEN, AFENConfig
+from .mf import MF, MFConfig
+from .mfg import MFG, MFGConfig, compose_tryon
+
+
+@dataclass
+class StudentConfig:
+    person_mf: MFConfig = field(default_factory=MFConfig)
+    garment_mf: MFConfig = field(default_factory=MFConfig)
+    afen: AFENConfig = field(default_factory=AFENConfig)
+    mfg: MFGConfig = field(default_factory=MFGConfig)
+
+    def __post_init__(self) -> None:
+        c = {self.person_mf.fpn_channels, self.garment_mf.fpn_channels, self.afen.fpn_channels}
+        if len(c) != 1:
+            raise ValueError(f"student: pyramid channel counts disagree: {sorted(c)}")
+
+
+class MGStudent(nn.Module):
+    """Parser-free student: inputs person (B,3,H,W), garment (B,3,H,W) in [-1,1], garment_mask (B,1,H,W)."""
+
+    flow_align_corners = False
+    person_channels = 3
+
+    def __init__(self, cfg: StudentConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.person_mf = MF(cfg.person_mf)
+        self.garment_mf = MF(cfg.garment_mf)
+        self.afen = AFEN(cfg.afen)
+        self.mfg = MFG(cfg.mfg)
+
+    # the parts trained in each stage of the paper's two-stage schedule
+    def warp_modules(self) -> List[nn.Module]:
+        return [self.person_mf, self.garment_mf, self.afen]
+
+    def gen_modules(self) -> List[nn.Module]:
+        return [self.mfg]
+
+    def warp_forward(self, person: torch.Tensor, garment: torch.Tensor, garment_mask: torch.Tensor) -> Dict[str, object]:
+        mask = (garment_mask > 0.5).to(garment.dtype)
+        garment = garment * mask
+        person_feats = self.person_mf(person)
+        garment_feats = self.garment_mf(garment)
+        out = self.afen(person_feats, garment_feats, garment, mask)
+        out["person_feats"] = person_feats
+        out["garment_feats"] = garment_feats
+        return out
+
+    def gen_forward(self, person: torch.Tensor, warped_garment: torch.Tensor, warped_mask: torch.Tensor) -> Dict[str, torch.Tensor]:
+        raw = self.mfg(torch.cat([person, warped_garment, warped_mask], dim=1))  # (B, 4, H, W)
+        tryon, rendered, composite = compose_tryon(raw, warped_garment, warped_mask)
+        return {"tryon": tryon, "rendered": rendered, "composite_mask": composite}
+
+    def forward(self, person: torch.Tensor, garment: torch.Tensor, garment_mask: torch.Tensor) -> Dict[str, object]:
+        out = self.warp_forward(person, garment, garment_mask)
+        out.update(self.gen_forward(person, out["warped_garment"], out["warped_mask"]))
+        return out
