@@ -595,7 +595,7 @@ def _head(cv, p, rng, flat):
         ny = clip(qy, -0.99, 0.99)
         nz = np.sqrt(clip(1 - nx ** 2 - ny ** 2, 0.0, 1))
         ndl = nx * 0.75 * (-0.32) + ny * 0.6 * (-0.48) + nz * 0.82
-        shade = 0.42 + 0.62 * clip(ndl, 0, 1)
+        shade = (0.4 + 0.62 * clip(ndl, 0, 1)) * (0.72 + 0.28 * nz)
         col = skin * shade[..., None]
     side_I = np.where(qx < 0, L.DP_HEAD_RIGHT, L.DP_HEAD_LEFT).astype(np.float32)
     dp = np.stack([side_I, clip((qx + 1) / 2, 0, 1), clip((qy + 1) / 2, 0, 1)], -1)
@@ -630,53 +630,60 @@ def _face_features(cv, p, reg, qx, qy, face_cov):
     skin = np.float32(p.skin)
     hair = np.float32(p.hair_color)
     sh = 0.3 * yaw
+    # brow ridge / eye band shadow, and a lit nose bridge between the eyes
+    band = np.exp(-(((qy + 0.04) / 0.16) ** 2)) * np.clip(1 - (np.abs(qx - sh) / 0.85) ** 4, 0, 1)
+    darken(band, 0.18)
+    bridge = np.exp(-(((qx - sh * 0.9) / 0.09) ** 2)) * np.exp(-(((qy - 0.1) / 0.25) ** 2))
+    img[...] = img + (0.12 * bridge * face_cov)[..., None] * (1.0 - img)
     for side in (-1, 1):
         ex = side * 0.4 + sh
         squash = 1 - 0.25 * max(0.0, -side * yaw)
         # eye socket shadow
-        sock = np.exp(-(((qx - ex) / 0.32) ** 2 + ((qy + 0.03) / 0.2) ** 2))
-        darken(sock, 0.28)
+        sock = np.exp(-(((qx - ex) / 0.3) ** 2 + ((qy + 0.05) / 0.2) ** 2))
+        darken(sock, 0.38)
         # white of the eye, iris, pupil
-        white = ell(ex, 0.0, 0.19 * squash, 0.085)
-        blend(white, (0.92, 0.9, 0.87))
-        iris = ell(ex + 0.04 * yaw, 0.005, 0.09, 0.09) * white
-        blend(iris, p.eye_color)
-        pupil = ell(ex + 0.04 * yaw, 0.005, 0.042, 0.042) * white
-        blend(pupil, (0.03, 0.03, 0.03))
+        white = ell(ex, 0.0, 0.2 * squash, 0.09)
+        blend(white, (0.9, 0.88, 0.85))
+        iris = ell(ex + 0.04 * yaw, 0.005, 0.1, 0.1) * white
+        blend(iris, p.eye_color * 0.8)
+        pupil = ell(ex + 0.04 * yaw, 0.005, 0.05, 0.05) * white
+        blend(pupil, (0.02, 0.02, 0.02))
+        glint = ell(ex + 0.04 * yaw + 0.025, -0.02, 0.018, 0.018) * white
+        blend(glint, (1, 1, 1), 0.8)
         # upper lid / lashes
-        lid = ell(ex, -0.005, 0.215 * squash, 0.1) * (1 - ell(ex, 0.012, 0.2 * squash, 0.09))
-        lid = lid * (qy < 0.0)
-        blend(lid, (0.08, 0.06, 0.05), 0.9)
+        lid = ell(ex, -0.005, 0.225 * squash, 0.11) * (1 - ell(ex, 0.015, 0.2 * squash, 0.095))
+        lid = lid * (qy < 0.01)
+        blend(lid, (0.05, 0.04, 0.03), 0.95)
         # eyebrow: a thick arc
         bx = side * 0.42 + sh
-        arc = ell(bx, -0.18, 0.27, 0.13) * (1 - ell(bx, -0.13, 0.26, 0.12))
+        arc = ell(bx, -0.17, 0.28, 0.14) * (1 - ell(bx, -0.11, 0.27, 0.13))
         arc = arc * (qy < -0.2)
-        blend(arc, hair * 0.6 + 0.02, 0.92)
-    # nose: shadow along one side, tip, nostrils
+        blend(arc, hair * 0.5 + 0.02, 0.95)
+    # nose: shadow along one side, under the tip, nostrils
     nx0 = 0.3 * yaw
-    side_sh = np.exp(-(((qx - nx0 - 0.1) / 0.05) ** 2)) * clip((qy + 0.05) / 0.35, 0, 1) * (qy < 0.33)
-    darken(side_sh, 0.2)
-    tip = np.exp(-(((qx - nx0) / 0.13) ** 2 + ((qy - 0.36) / 0.06) ** 2))
-    darken(tip, 0.22)
+    side_sh = np.exp(-(((qx - nx0 - 0.11) / 0.05) ** 2)) * clip((qy + 0.05) / 0.35, 0, 1) * (qy < 0.35)
+    darken(side_sh, 0.22)
+    under = np.exp(-(((qx - nx0) / 0.16) ** 2 + ((qy - 0.4) / 0.045) ** 2))
+    darken(under, 0.3)
     for side in (-1, 1):
-        nos = ell(nx0 + side * 0.07, 0.37, 0.045, 0.025)
-        blend(nos, skin * 0.35, 0.8)
+        nos = ell(nx0 + side * 0.075, 0.37, 0.05, 0.028)
+        blend(nos, skin * 0.3, 0.85)
     # mouth
     mx = 0.22 * yaw
-    lips = ell(mx, 0.6, 0.3, 0.09)
-    blend(lips, p.lip_color, 0.95)
-    line = ell(mx, 0.595, 0.3, 0.022)
-    blend(line, p.lip_color * 0.35, 0.9)
+    lips = ell(mx, 0.6, 0.31, 0.1)
+    blend(lips, p.lip_color * 0.9, 0.95)
+    line = ell(mx, 0.59, 0.31, 0.025)
+    blend(line, p.lip_color * 0.3, 0.95)
     # chin / under-lip shadow
-    darken(np.exp(-(((qx - mx) / 0.22) ** 2 + ((qy - 0.75) / 0.05) ** 2)), 0.12)
+    darken(np.exp(-(((qx - mx) / 0.22) ** 2 + ((qy - 0.76) / 0.05) ** 2)), 0.15)
 
 
 def _hairline(qx, p):
     if p.bangs:
-        base = -0.2 + 0.05 * np.sin(qx * 9)
+        base = -0.34 + 0.04 * np.sin(qx * 9)
     else:
-        base = -0.42 + 0.08 * np.tanh((qx - p.part) * 3)
-    return base + 0.5 * clip(np.abs(qx), 0, 1.2) ** 2.4
+        base = -0.6 + 0.08 * np.tanh((qx - p.part) * 3)
+    return base + 0.6 * clip(np.abs(qx), 0, 1.2) ** 2.2
 
 
 def _hair_texture(shape, rng, color, qx, qy, flat):

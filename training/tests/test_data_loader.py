@@ -55,7 +55,20 @@ def test_fixture_round_trip(split, pairs):
 @pytest.mark.parametrize("hw", [(128, 96), (320, 240), (100, 80)])
 def test_resize_any_size(hw):
     ds = VitonHDDataset(FIXTURE, "train", *hw)
-    check_item(ds[0], *hw)
+    it = ds[0]
+    check_item(it, *hw)
+    # the resized flow still puts the (resized) cloth on the (resized) person
+    assert flow_colour_cosine(it) > 0.99
+
+
+def flow_colour_cosine(it, shift=(0.0, 0.0)):
+    """Mean cosine similarity between the RGB vectors of the person and of
+    the cloth warped by the flow, inside the valid region eroded by 1 px."""
+    v = -F.max_pool2d(-it["flow_valid"][None], 3, 1, 1)[0, 0] > 0
+    flow = it["flow"] + torch.tensor(shift)[:, None, None]
+    w = F.grid_sample(it["cloth"][None], flow.permute(1, 2, 0)[None], align_corners=False)[0]
+    a, b = ((w + 1) / 2)[:, v], ((it["person"] + 1) / 2)[:, v]
+    return float(F.cosine_similarity(a + 0.02, b + 0.02, dim=0).mean())
 
 
 def test_fresh_tiny_set(tmp_path):
@@ -85,24 +98,19 @@ def test_flow_warps_cloth_onto_person():
     """grid_sample(cloth, flow) matches the person's garment up to shading.
     Shading scales a pixel's RGB vector, so inside the valid region (eroded
     by one pixel) we compare colour directions: mean cosine similarity
-    > 0.995 (measured >= 0.998), well above that of a flow shifted by a few
-    pixels, and mean abs error < 40/255 (shading, shadows, JPEG)."""
+    > 0.995 (measured >= 0.998), and closer than with a flow shifted by a few
+    pixels; the mean abs error stays < 40/255 (shading, shadows, JPEG).  The
+    exact check without shading is in test_data_synth."""
     for split in ("train", "test"):
         ds = VitonHDDataset(FIXTURE, split, 256, 192)
         for i in range(len(ds)):
             it = ds[i]
-            v = -F.max_pool2d(-it["flow_valid"][None], 3, 1, 1)[0, 0] > 0
-            person = ((it["person"] + 1) / 2)[:, v]
-
-            def cos(flow):
-                w = F.grid_sample(it["cloth"][None], flow.permute(1, 2, 0)[None],
-                                  align_corners=False)[0]
-                w = ((w + 1) / 2)[:, v]
-                return float(F.cosine_similarity(w + 0.02, person + 0.02, dim=0).mean()), w
-
-            c, w = cos(it["flow"])
-            c_shift, _ = cos(it["flow"] + torch.tensor([0.1, 0.05])[:, None, None])
-            mae = float((w - person).abs().mean()) * 255
+            c = flow_colour_cosine(it)
+            c_shift = flow_colour_cosine(it, (0.1, 0.05))
+            v = it["flow_valid"][0] > 0
+            w = F.grid_sample(it["cloth"][None], it["flow"].permute(1, 2, 0)[None],
+                              align_corners=False)[0]
+            mae = float((w - it["person"]).abs()[:, v].mean()) * 127.5
             assert c > 0.995 and 1 - c < 0.5 * (1 - c_shift) + 2e-4 and mae < 40, \
                 (it["name"], c, c_shift, mae)
 
