@@ -43,6 +43,10 @@ type Engine struct {
 	errs   chan error
 	mirror atomic.Bool
 
+	// cfg serialises SetModel and SetGarment (each slow): a garment chosen
+	// while a model loads is then prepared for the new model, not lost.
+	cfg sync.Mutex
+
 	mu        sync.Mutex // guards the fields below
 	modelDir  string
 	model     *inference.Model
@@ -147,6 +151,8 @@ func (e *Engine) SetModel(dir string) error {
 	if e.closed.Load() {
 		return inference.ErrClosed
 	}
+	e.cfg.Lock()
+	defer e.cfg.Unlock()
 	e.mu.Lock()
 	same := e.model != nil && filepath.Clean(dir) == filepath.Clean(e.modelDir)
 	garmentID := e.garmentID
@@ -209,6 +215,8 @@ func (e *Engine) prepare(m *inference.Model, id string) (*inference.Garment, err
 
 // SetGarment makes the catalog garment id the one worn.
 func (e *Engine) SetGarment(id string) error {
+	e.cfg.Lock()
+	defer e.cfg.Unlock()
 	e.mu.Lock()
 	m, p := e.model, e.pipe
 	e.garmentID = id
