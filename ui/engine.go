@@ -6,6 +6,13 @@
 // the package that wires the app together. Everything it shows is an
 // image.Image.
 //
+// Use:
+//
+//	a := app.NewWithID("io.mgvton.app") // an id, so that settings persist
+//	w := ui.New(a, engine, catalog, ui.Options{StartSource: *source})
+//	w.ShowAndRun() // returns when the window is closed
+//	engine.Close()
+//
 // Threading: widgets are touched only on the Fyne UI goroutine. Every call to
 // the Engine or the Catalog that may be slow runs on a goroutine owned by the
 // Window (ended by Window.Close), recovers from panics and reports back

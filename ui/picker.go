@@ -191,22 +191,14 @@ func newPicker(w *Window) *picker {
 // setItems replaces the catalog shown. UI goroutine.
 func (p *picker) setItems(items []GarmentItem) {
 	p.items = slices.Clone(items)
-	old := p.cards
 	p.cards = make(map[string]*garmentCard, len(items))
 	for _, it := range p.items {
-		c := old[it.ID]
-		if c == nil || !sameItem(c.item, it) {
-			c = newGarmentCard(it, func(c *garmentCard) { p.w.selectGarment(c.item.ID, true) })
-		}
+		c := newGarmentCard(it, func(c *garmentCard) { p.w.selectGarment(c.item.ID, true) })
 		c.setSelected(it.ID == p.selected)
 		p.cards[it.ID] = c
 	}
 	p.updateCategories()
 	p.applyFilter()
-}
-
-func sameItem(a, b GarmentItem) bool {
-	return a.ID == b.ID && a.Name == b.Name && a.Category == b.Category && a.Thumb == b.Thumb
 }
 
 // addItem shows a newly imported garment (replacing one with its id).

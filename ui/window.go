@@ -147,9 +147,6 @@ func (w *Window) ShowAndRun() {
 	w.wg.Wait()
 }
 
-// Show shows the window, for callers that run the app themselves.
-func (w *Window) Show() { w.win.Show() }
-
 // Close closes the window and waits for its goroutines to end: engine
 // calls in flight finish first. Call it on the UI goroutine; it is
 // idempotent.
