@@ -170,7 +170,7 @@ class PersonSpec:
 def sample_person(rng: np.random.Generator, pose: str | None = None) -> PersonSpec:
     U = rng.uniform
     build = U(0.88, 1.12)  # slim .. broad
-    sh_hw = U(0.19, 0.22) * (0.9 + 0.1 * build)
+    sh_hw = U(0.175, 0.205) * (0.9 + 0.1 * build)
     chest_hw = sh_hw * U(0.76, 0.84) * (0.93 + 0.07 * build)
     waist_hw = chest_hw * U(0.78, 0.97) * (0.9 + 0.1 * build)
     hip_hw = max(waist_hw * U(1.0, 1.18), chest_hw * 0.9)
@@ -188,9 +188,9 @@ def sample_person(rng: np.random.Generator, pose: str | None = None) -> PersonSp
         hair_style=hair_style, eye_color=EYE_COLORS[rng.integers(len(EYE_COLORS))],
         lip_color=lip, hair_len=U(0.08, 0.25), bangs=bool(U() < 0.3), part=U(-0.5, 0.5),
         pants_color=pants, pants_kind=pants_kind,
-        cx=0.375, neck_y=U(0.29, 0.31), sh_hw=sh_hw, chest_hw=chest_hw,
+        cx=0.375, neck_y=U(0.3, 0.32), sh_hw=sh_hw, chest_hw=chest_hw,
         waist_hw=waist_hw, hip_hw=hip_hw, neck_hw=U(0.038, 0.045) * (0.9 + 0.1 * build),
-        head_rx=U(0.066, 0.073), head_ry=U(0.087, 0.095), head_dy=U(0.16, 0.172),
+        head_rx=U(0.07, 0.077), head_ry=U(0.091, 0.099), head_dy=U(0.165, 0.177),
         ua_len=U(0.22, 0.25), fa_len=U(0.2, 0.22),
         r_ua=U(0.042, 0.05) * build, r_el=U(0.032, 0.037) * build, r_wr=U(0.023, 0.026),
         hem_off=U(-0.05, 0.05), loose0=U(1.03, 1.1), loose1=0.0,
@@ -211,8 +211,10 @@ def sample_arms(rng, pose=None) -> dict:
     def arm(kind):
         if kind == "down":
             return (U(4, 18), U(-5, 20))
-        if kind == "hip":
-            return (U(30, 42), U(100, 125))
+        if kind == "hip":  # hand on the hip
+            return (U(30, 45), U(65, 90))
+        if kind == "belly":  # forearm in front of the waist
+            return (U(25, 40), U(100, 125))
         if kind == "raised":
             return (U(95, 150), U(-10, 60))
         if kind == "cross":
@@ -225,7 +227,7 @@ def sample_arms(rng, pose=None) -> dict:
         return {s: arm("hip") for s in SIDES}
     if pose in ("hip", "raised", "cross"):
         return {one: arm(pose), -one: arm("down")}
-    return {s: arm(str(rng.choice(["down", "bent", "hip"]))) for s in SIDES}
+    return {s: arm(str(rng.choice(["down", "bent", "hip", "belly"]))) for s in SIDES}
 
 
 # --------------------------------------------------------------------------
@@ -643,8 +645,8 @@ def _face_features(cv, p, reg, qx, qy, face_cov):
         darken(sock, 0.38)
         # white of the eye, iris, pupil
         white = ell(ex, 0.0, 0.2 * squash, 0.09)
-        blend(white, (0.9, 0.88, 0.85))
-        iris = ell(ex + 0.04 * yaw, 0.005, 0.1, 0.1) * white
+        blend(white, (0.8, 0.78, 0.75))
+        iris = ell(ex + 0.04 * yaw, 0.005, 0.115, 0.115) * white
         blend(iris, p.eye_color * 0.8)
         pupil = ell(ex + 0.04 * yaw, 0.005, 0.05, 0.05) * white
         blend(pupil, (0.02, 0.02, 0.02))

@@ -39,6 +39,7 @@ test hold different people and garments (each sample draws both anew).
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import multiprocessing as mp
 import os
@@ -56,7 +57,7 @@ from .garment import Cloth, render_cloth, sample_garment, random_color
 from .person import person_transform, render_person, sample_person
 from .render import Canvas, clip, smooth_noise, unit_grid
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # 1: commit 788c820 (data/synth256)
 FOLDERS = ("image", "cloth", "cloth-mask", "image-parse-v3", "openpose_json",
            "openpose_img", "image-densepose", "agnostic-v3.2", "garment-flow")
 AGNOSTIC_GREY = (128, 128, 128)
@@ -237,12 +238,20 @@ def keypoints_json(kp: np.ndarray) -> str:
     return json.dumps(doc, separators=(",", ":"))
 
 
+def _atomic_write(path: Path, data: bytes):
+    """Write via a temporary name so a killed run never leaves a truncated
+    file (``--resume`` relies on it)."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
 def _imwrite(path: Path, rgb: np.ndarray, params=()):
     arr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR) if rgb.ndim == 3 and rgb.dtype == np.uint8 else rgb
     ok, buf = cv2.imencode(path.suffix, arr, list(params))
     if not ok:
-        raise OSError(f"synth: encode {path}")
-    path.write_bytes(buf.tobytes())
+        raise OSError(f"encode {path}")
+    _atomic_write(path, buf.tobytes())
 
 
 def write_sample(split_dir: Path, stem: str, s: Sample):
@@ -252,12 +261,16 @@ def write_sample(split_dir: Path, stem: str, s: Sample):
     _imwrite(split_dir / "cloth-mask" / f"{stem}.png", s.cloth_mask)
     pim = Image.fromarray(s.parse, mode="P")
     pim.putpalette(L.palette_flat())
-    pim.save(split_dir / "image-parse-v3" / f"{stem}.png", optimize=False)
-    (split_dir / "openpose_json" / f"{stem}_keypoints.json").write_text(keypoints_json(s.keypoints))
+    buf = io.BytesIO()
+    pim.save(buf, format="PNG", optimize=False)
+    _atomic_write(split_dir / "image-parse-v3" / f"{stem}.png", buf.getvalue())
+    _atomic_write(split_dir / "openpose_json" / f"{stem}_keypoints.json",
+                  keypoints_json(s.keypoints).encode())
     h, w = s.parse.shape
     _imwrite(split_dir / "openpose_img" / f"{stem}_rendered.png", render_pose(s.keypoints, h, w))
     _imwrite(split_dir / "image-densepose" / f"{stem}.jpg", s.densepose, q)
     _imwrite(split_dir / "agnostic-v3.2" / f"{stem}.jpg", s.agnostic, q)
+    # written last: its presence marks the sample complete (see --resume)
     _imwrite(split_dir / "garment-flow" / f"{stem}.png", encode_flow(s.flow, s.flow_valid))
 
 
@@ -272,7 +285,7 @@ def split_counts(n: int, test_fraction: float):
     n_test = int(round(n * test_fraction))
     n_train = n - n_test
     if n_test < 2 or n_train < 2:
-        raise ValueError(f"synth: --n {n} with --test-fraction {test_fraction} gives "
+        raise ValueError(f"--n {n} with --test-fraction {test_fraction} gives "
                          f"{n_train} train / {n_test} test samples; each split needs >= 2")
     return n_train, n_test
 
@@ -327,31 +340,54 @@ class Progress:
         sys.stderr.flush()
 
 
+def _done(out: Path, index: int, n_train: int) -> bool:
+    split = "train" if index < n_train else "test"
+    return (out / split / "garment-flow" / f"{stem_of(index)}.png").is_file()
+
+
 def generate(out: str | os.PathLike, n: int, seed: int, height: int, width: int,
              test_fraction: float = 0.1, workers: int | None = None,
-             progress: bool = True) -> dict:
-    """Write a synthetic VITON-HD-layout dataset; returns a summary dict."""
+             progress: bool = True, resume: bool = False) -> dict:
+    """Write a synthetic VITON-HD-layout dataset; returns a summary dict.
+
+    ``resume``: keep the samples an interrupted run with the same arguments
+    (and generator version) already wrote, generate the rest."""
     if height < 32 or width < 24:
-        raise ValueError(f"synth: size {height}x{width} too small (min 32x24)")
+        raise ValueError(f"size {height}x{width} too small (min 32x24)")
     out = Path(out)
     n_train, n_test = split_counts(n, test_fraction)
+    meta = {"generator": "training.data.synth", "version": GENERATOR_VERSION,
+            "n": n, "seed": seed, "height": height, "width": width,
+            "test_fraction": test_fraction, "train": n_train, "test": n_test,
+            "flow": "garment-flow/<stem>.png: uint16 [x, y, valid] (cv2 order), "
+                    "x,y in [-1,1] align_corners=False mapped to 0..65535"}
+    meta_path = out / "synth.json"
+    todo = list(range(n))
+    if resume and meta_path.is_file():
+        old = json.loads(meta_path.read_text())
+        old.pop("complete", None)
+        if old != meta:
+            raise ValueError(f"--resume: {meta_path} was written with other arguments or "
+                             f"generator version: {old}")
+        todo = [i for i in todo if not _done(out, i, n_train)]
     for split in ("train", "test"):
         for f in FOLDERS:
             (out / split / f).mkdir(parents=True, exist_ok=True)
+    meta_path.write_text(json.dumps(dict(meta, complete=False), indent=1) + "\n")
     workers = workers or max(1, os.cpu_count() or 1)
     job = dict(out=str(out), seed=seed, height=height, width=width, n_train=n_train)
     t0 = time.time()
-    bar = Progress(n) if progress else None
+    bar = Progress(len(todo)) if progress else None
     if workers == 1:
         _init_worker(job)
-        for i in range(n):
+        for i in todo:
             _work(i)
             if bar:
                 bar.update()
-    else:
+    elif todo:
         ctx = mp.get_context("fork")
         with ctx.Pool(workers, initializer=_init_worker, initargs=(job,)) as pool:
-            for _ in pool.imap_unordered(_work, range(n), chunksize=8):
+            for _ in pool.imap_unordered(_work, todo, chunksize=8):
                 if bar:
                     bar.update()
     elapsed = time.time() - t0
@@ -362,14 +398,10 @@ def generate(out: str | os.PathLike, n: int, seed: int, height: int, width: int,
             "".join(f"{stem_of(i)}.jpg {stem_of(part[i])}.jpg\n" for i in idx))
         (out / f"{split}_pairs_paired.txt").write_text(
             "".join(f"{stem_of(i)}.jpg {stem_of(i)}.jpg\n" for i in idx))
-    meta = {"generator": "training.data.synth", "version": GENERATOR_VERSION,
-            "n": n, "seed": seed, "height": height, "width": width,
-            "test_fraction": test_fraction, "train": n_train, "test": n_test,
-            "flow": "garment-flow/<stem>.png: uint16 [x, y, valid] (cv2 order), "
-                    "x,y in [-1,1] align_corners=False mapped to 0..65535"}
-    (out / "synth.json").write_text(json.dumps(meta, indent=1) + "\n")
-    return {"n": n, "train": n_train, "test": n_test, "seconds": elapsed,
-            "samples_per_s": n / max(elapsed, 1e-9), "workers": workers}
+    meta_path.write_text(json.dumps(dict(meta, complete=True), indent=1) + "\n")
+    return {"n": n, "train": n_train, "test": n_test, "generated": len(todo),
+            "seconds": elapsed, "samples_per_s": len(todo) / max(elapsed, 1e-9),
+            "workers": workers}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -384,6 +416,8 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
     ap.add_argument("--contact-sheet", default=None, metavar="PNG",
                     help="also write a contact sheet of the first test samples")
+    ap.add_argument("--resume", action="store_true",
+                    help="keep samples an interrupted run with the same arguments wrote")
     ap.add_argument("--quiet", action="store_true", help="no progress bar")
     return ap
 
@@ -392,13 +426,14 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         info = generate(args.out, args.n, args.seed, args.height, args.width,
-                        args.test_fraction, args.workers, progress=not args.quiet)
+                        args.test_fraction, args.workers, progress=not args.quiet,
+                        resume=args.resume)
     except (ValueError, OSError) as e:
         print(f"synth: {e}", file=sys.stderr)
         return 1
-    print(f"synth: wrote {info['train']} train + {info['test']} test samples to {args.out} "
-          f"in {info['seconds']:.1f}s ({info['samples_per_s']:.1f} samples/s, "
-          f"{info['workers']} workers)", file=sys.stderr)
+    print(f"synth: {info['train']} train + {info['test']} test samples in {args.out}; "
+          f"generated {info['generated']} in {info['seconds']:.1f}s "
+          f"({info['samples_per_s']:.1f} samples/s, {info['workers']} workers)", file=sys.stderr)
     if args.contact_sheet:
         from .contact_sheet import contact_sheet
         contact_sheet(args.out, args.contact_sheet)

@@ -1,6 +1,7 @@
 """Synthetic generator: layout, annotations, determinism, split hygiene."""
 import hashlib
 import json
+import shutil
 from pathlib import Path
 
 import cv2
@@ -168,3 +169,18 @@ def test_flow_reproduces_garment_without_shading(index):
     assert inner.sum() > 500
     assert err.mean() < 1.5, err.mean()
     assert np.percentile(err, 95) < 3.0
+
+
+def test_resume_finishes_an_interrupted_run(tiny, tmp_path):
+    part = tmp_path / "part"
+    shutil.copytree(tiny, part)
+    s = _stems(part, "train")[1]
+    for folder, ext in (("image", ".jpg"), ("garment-flow", ".png")):
+        (part / "train" / folder / f"{s}{ext}").unlink()
+    info = generate(part, n=6, seed=3, height=H, width=W, test_fraction=0.34, workers=1,
+                    progress=False, resume=True)
+    assert info["generated"] == 1
+    assert _files(part) == _files(tiny)
+    with pytest.raises(ValueError, match="other arguments"):
+        generate(part, n=6, seed=9, height=H, width=W, test_fraction=0.34, workers=1,
+                 progress=False, resume=True)
