@@ -68,7 +68,10 @@ def correlation_reference(first: torch.Tensor, second: torch.Tensor, max_disp: i
     out = []
     for dy in range(2 * d + 1):
         for dx in range(2 * d + 1):
-            out.append(F.conv2d(first * padded[:, :, dy:dy + h, dx:dx + w], mean_kernel))  # (B, 1, H, W)
+            # slice bounds relative to the end, so that the traced graph has constant Slice inputs
+            # (padded[..., dy:dy + h] would make ONNX compute h with Shape/Gather/Unsqueeze per slice)
+            shifted = padded[:, :, dy:(dy - 2 * d) or None, dx:(dx - 2 * d) or None]  # (B, C, H, W)
+            out.append(F.conv2d(first * shifted, mean_kernel))  # (B, 1, H, W)
     return torch.cat(out, dim=1)  # (B, (2d+1)^2, H, W)
 
 

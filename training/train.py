@@ -1,0 +1,593 @@
+"""``python -m training train``: teacher training and student distillation, warp then gen stage.
+
+The paper's schedule (MG-VTON Sec. 3.5, after PF-AFN/DM-VTON):
+
+1. teacher, warp stage: the parser-based teacher learns to warp the garment c
+   onto the person p it was photographed on (paired, full supervision);
+2. teacher, gen stage: warp frozen, the generator learns to render p;
+3. student, warp stage: the teacher dresses p in another garment c' -> t
+   (no_grad); the parser-free student gets (t, c) and must warp c back onto p's
+   body, with pyramid-feature distillation from the teacher's paired pass gated
+   by psi;
+4. student, gen stage: warp frozen, the student renders p from (t, c).
+
+With the synthetic generator's exact correspondences, warp stages also get
+direct flow supervision. Without ``--teacher`` the student is trained on the
+person itself (self-reconstruction; it then tends to copy the worn garment) and
+says so.
+
+Run folders are never overwritten (a taken name gets a -1, -2 suffix) unless
+``--resume`` continues the run in them. A checkpoint holds the model config, the
+training config, the data description, the step, the optimizer and the RNG
+states, and is written atomically. Multi-GPU: ``torchrun --nproc_per_node N -m
+training train ...`` (DDP; gloo on CPU, nccl on CUDA).
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import math
+import os
+import random
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Optional
+
+import numpy as np
+import torch
+import torch.distributed as dist
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, Dataset
+from torch.utils.data.distributed import DistributedSampler
+
+from .config import from_dict, to_dict
+from .losses import GenLoss, LossWeights, WarpLoss
+from .models import build, build_from_record, config_to_record, model_config, person_representation
+from .models.common import resize_flow
+from . import viz
+
+log = logging.getLogger("training.train")
+
+CKPT_FORMAT = "mgvton-checkpoint-1"
+
+
+@dataclass
+class TrainConfig:
+    model: str = "student"  # student | teacher
+    arch: str = "mg-lite"  # mg | mg-lite | dmvton | tiny
+    stage: str = "warp"  # warp | gen
+    data: str = ""
+    out: str = "runs/run"
+    teacher: Optional[str] = None  # teacher checkpoint (gen stage) for distillation
+    warp_ckpt: Optional[str] = None  # warp-stage checkpoint to start the gen stage from
+    init: Optional[str] = None  # start from these weights (any stage)
+    height: int = 256
+    width: int = 192
+    batch: int = 8
+    steps: int = 1000
+    lr: float = 1e-4
+    lr_decay_frac: float = 0.3  # linear decay to 0 over the last fraction of steps
+    seed: int = 0
+    resume: bool = False
+    workers: int = -1  # -1: 0 on CPU, 4 on CUDA
+    threads: int = 0  # 0: os.cpu_count()
+    bf16: str = "auto"  # auto | on | off (CPU autocast); CUDA uses fp16 AMP
+    channels_last: str = "auto"  # auto | on | off
+    curriculum: float = 0.0  # fraction of steps trained at half resolution
+    log_every: int = 10
+    sample_every: int = 200
+    ckpt_every: int = 200
+    vgg_weights: Optional[str] = None
+    weights: LossWeights = field(default_factory=LossWeights)
+    max_items: int = 0  # 0: the whole split (tests use a few)
+
+
+# ------------------------------------------------------------------------------ distributed
+
+@dataclass
+class Dist:
+    rank: int = 0
+    world: int = 1
+    local_rank: int = 0
+    device: torch.device = torch.device("cpu")
+    enabled: bool = False
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+
+def setup_distributed() -> Dist:
+    """DDP when launched by torchrun (LOCAL_RANK set); gloo on CPU, nccl on CUDA."""
+    if "LOCAL_RANK" not in os.environ:
+        dev = torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu")
+        return Dist(device=dev)
+    local = int(os.environ["LOCAL_RANK"])
+    cuda = torch.cuda.is_available()
+    if cuda:
+        torch.cuda.set_device(local)
+    if not dist.is_initialized():
+        dist.init_process_group(backend="nccl" if cuda else "gloo")
+    return Dist(rank=dist.get_rank(), world=dist.get_world_size(), local_rank=local,
+                device=torch.device("cuda", local) if cuda else torch.device("cpu"), enabled=True)
+
+
+class ResumableSampler(DistributedSampler):
+    """DistributedSampler (same permutation per epoch and rank) that can skip the first ``skip`` indices of
+    the current epoch, so a resumed run sees exactly the batches it would have seen."""
+
+    def __init__(self, dataset, num_replicas: int, rank: int, seed: int):
+        super().__init__(dataset, num_replicas=num_replicas, rank=rank, shuffle=True, seed=seed, drop_last=True)
+        self.skip = 0
+
+    def __iter__(self) -> Iterator[int]:
+        idx = list(super().__iter__())
+        return iter(idx[self.skip:])
+
+    def __len__(self) -> int:
+        return self.num_samples - self.skip
+
+
+# ------------------------------------------------------------------------------ helpers
+
+def cpu_has_bf16() -> bool:
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def unique_run_dir(path: Path) -> Path:
+    if not path.exists():
+        return path
+    for i in range(1, 10000):
+        p = path.with_name(f"{path.name}-{i}")
+        if not p.exists():
+            return p
+    raise RuntimeError(f"train: no free run folder name next to {path}")
+
+
+def atomic_save(obj: Any, path: Path) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def set_seed(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2 ** 32)
+    torch.manual_seed(seed)
+
+
+def describe_data(ds: Dataset, cfg: TrainConfig) -> Dict[str, Any]:
+    d: Dict[str, Any] = {"root": str(getattr(ds, "root", cfg.data)), "split": getattr(ds, "split", "train"),
+                         "items": len(ds), "height": cfg.height, "width": cfg.width, "pairs": "paired"}
+    try:
+        d["has_flow"] = bool(ds[0]["has_flow"])
+    except Exception:  # noqa: BLE001 - descriptive only
+        pass
+    meta = Path(cfg.data) / "synth.json"
+    if cfg.data and meta.is_file():
+        d["synth"] = json.loads(meta.read_text())
+    return d
+
+
+def load_checkpoint(path: str) -> Dict[str, Any]:
+    ck = torch.load(path, map_location="cpu")
+    if not isinstance(ck, dict) or ck.get("format") != CKPT_FORMAT:
+        raise ValueError(f"{path}: not a mgvton checkpoint (format {ck.get('format') if isinstance(ck, dict) else '?'})")
+    return ck
+
+
+def model_from_checkpoint(path: str) -> nn.Module:
+    """Rebuild a network from a checkpoint alone (config + weights)."""
+    ck = load_checkpoint(path)
+    model = build_from_record(ck["model_config"])
+    model.load_state_dict(ck["model"])
+    return model
+
+
+def _to(batch: Dict[str, Any], device: torch.device, channels_last: bool) -> Dict[str, Any]:
+    out = {}
+    for k, v in batch.items():
+        if torch.is_tensor(v):
+            v = v.to(device, non_blocking=True)
+            if channels_last and v.dim() == 4 and v.shape[1] > 1:
+                v = v.contiguous(memory_format=torch.channels_last)
+        out[k] = v
+    return out
+
+
+def resize_batch(batch: Dict[str, Any], size) -> Dict[str, Any]:
+    """Downscale every image-like tensor (curriculum): images area, masks area + threshold, flows via the
+    displacement, labels nearest."""
+    out = dict(batch)
+    for k, v in batch.items():
+        if not torch.is_tensor(v) or v.dim() < 3:
+            continue
+        if k == "flow":
+            out[k] = resize_flow(v, size)
+        elif k == "parse":
+            out[k] = F.interpolate(v[:, None].float(), size=size, mode="nearest")[:, 0].long()
+        elif k in ("cloth_mask", "cloth_mask_unpaired", "garment_region", "flow_valid"):
+            out[k] = (F.interpolate(v, size=size, mode="area") > (0.999 if k == "flow_valid" else 0.5)).to(v.dtype)
+        elif v.dim() == 4:
+            out[k] = F.interpolate(v, size=size, mode="area")
+    return out
+
+
+def lr_at(step: int, cfg: TrainConfig) -> float:
+    start = int(cfg.steps * (1 - cfg.lr_decay_frac))
+    if step < start or cfg.lr_decay_frac <= 0:
+        return cfg.lr
+    return cfg.lr * max(0.0, (cfg.steps - step) / max(1, cfg.steps - start))
+
+
+def set_stage(model: nn.Module, stage: str) -> List[nn.Parameter]:
+    """Freeze the part the stage does not train; return the trainable parameters."""
+    train_mods = model.warp_modules() if stage == "warp" else model.gen_modules()
+    frozen_mods = model.gen_modules() if stage == "warp" else model.warp_modules()
+    for m in frozen_mods:
+        for p in m.parameters():
+            p.requires_grad_(False)
+    params = []
+    for m in train_mods:
+        for p in m.parameters():
+            p.requires_grad_(True)
+            params.append(p)
+    return params
+
+
+def train_mode(model: nn.Module, stage: str) -> None:
+    model.train()
+    for m in (model.gen_modules() if stage == "warp" else model.warp_modules()):
+        m.eval()  # frozen BatchNorm statistics stay put
+
+
+# ------------------------------------------------------------------------------ the run
+
+class Trainer:
+    def __init__(self, cfg: TrainConfig, dataset: Optional[Dataset] = None):
+        self.cfg = cfg
+        self.dist = setup_distributed()
+        self.device = self.dist.device
+        cuda = self.device.type == "cuda"
+        torch.set_num_threads(cfg.threads or os.cpu_count() or 1)
+        self.amp_dtype: Optional[torch.dtype] = None
+        if cuda:
+            self.amp_dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        elif cfg.bf16 == "on" or (cfg.bf16 == "auto" and cpu_has_bf16()):
+            self.amp_dtype = torch.bfloat16
+        self.channels_last = cfg.channels_last == "on" or (cfg.channels_last == "auto" and cuda)
+        self.scaler = torch.cuda.amp.GradScaler(enabled=cuda and self.amp_dtype == torch.float16)
+
+        # run folder
+        out = Path(cfg.out)
+        resume_from = None
+        if cfg.resume:
+            resume_from = out / "ckpt_last.pt"
+            if not resume_from.is_file():
+                raise FileNotFoundError(f"train: --resume: no {resume_from}")
+            self.run_dir = out
+        else:
+            self.run_dir = unique_run_dir(out) if self.dist.main else out
+            if self.dist.enabled:  # every rank must agree on the folder
+                name = [str(self.run_dir)]
+                dist.broadcast_object_list(name, src=0)
+                self.run_dir = Path(name[0])
+        if self.dist.main:
+            (self.run_dir / "samples").mkdir(parents=True, exist_ok=True)
+
+        # data
+        self.dataset = dataset if dataset is not None else self._open_data()
+        if cfg.max_items:
+            self.dataset = torch.utils.data.Subset(self.dataset, range(min(cfg.max_items, len(self.dataset))))
+        self.data_desc = describe_data(dataset if dataset is not None else self.dataset, cfg)
+        self.data_desc["items"] = len(self.dataset)
+        if len(self.dataset) < cfg.batch * self.dist.world:
+            raise ValueError(f"train: {len(self.dataset)} items < batch {cfg.batch} x {self.dist.world} ranks")
+
+        # model
+        set_seed(cfg.seed)
+        kind = cfg.model
+        self.model_cfg = model_config(kind, cfg.arch)
+        self.model = build(kind, self.model_cfg)
+        self.model_record = config_to_record(kind, cfg.arch, self.model_cfg)
+        self.history: List[Dict[str, float]] = []
+        self.step = 0
+        if cfg.stage == "gen" and not cfg.resume:
+            src = cfg.warp_ckpt or cfg.init
+            if not src:
+                raise ValueError("train: the gen stage needs --warp-ckpt (a warp-stage checkpoint)")
+            self._load_weights(src)
+        elif cfg.init and not cfg.resume:
+            self._load_weights(cfg.init)
+        self.params = set_stage(self.model, cfg.stage)
+        self.model.to(self.device)
+        if self.channels_last:
+            self.model.to(memory_format=torch.channels_last)
+        self.optimizer = torch.optim.Adam(self.params, lr=cfg.lr, betas=(0.5, 0.999))
+        self.net: nn.Module = self.model
+        if self.dist.enabled:
+            self.net = nn.parallel.DistributedDataParallel(
+                self.model, device_ids=[self.dist.local_rank] if self.device.type == "cuda" else None)
+
+        # teacher (student distillation)
+        self.teacher: Optional[nn.Module] = None
+        if kind == "student" and cfg.teacher:
+            self.teacher = model_from_checkpoint(cfg.teacher).to(self.device).eval()
+            for p in self.teacher.parameters():
+                p.requires_grad_(False)
+            tc, sc = self.teacher.cfg.person_mf.fpn_channels, _fpn_channels(self.model)
+            if tc != sc:
+                raise ValueError(f"train: teacher pyramids have {tc} channels, the student's {sc}: "
+                                 f"distil with a teacher of the same width (--arch of the teacher run)")
+        elif kind == "student":
+            log.warning("no --teacher: the student is trained on the person itself (self-reconstruction) "
+                        "without distillation; it will tend to copy the garment it sees")
+
+        self.loss = (WarpLoss(cfg.weights, cfg.vgg_weights) if cfg.stage == "warp"
+                     else GenLoss(cfg.weights, cfg.vgg_weights)).to(self.device)
+
+        if resume_from is not None:
+            self._resume(resume_from)
+
+    # -------------------------------------------------------------- setup helpers
+    def _open_data(self) -> Dataset:
+        from .data import VitonHDDataset
+
+        if not self.cfg.data:
+            raise ValueError("train: --data is required")
+        return VitonHDDataset(self.cfg.data, split="train", height=self.cfg.height, width=self.cfg.width,
+                              pairs="paired")
+
+    def _load_weights(self, path: str) -> None:
+        ck = load_checkpoint(path)
+        if ck["model_config"]["config"] != self.model_record["config"]:
+            raise ValueError(f"train: {path} holds a different architecture than --model {self.cfg.model} "
+                             f"--arch {self.cfg.arch}")
+        self.model.load_state_dict(ck["model"])
+        log.info("loaded weights from %s (stage %s, step %d)", path, ck.get("stage"), ck.get("step", 0))
+
+    def _resume(self, path: Path) -> None:
+        ck = load_checkpoint(str(path))
+        saved = from_dict(TrainConfig, ck["train_config"])
+        for k in ("model", "arch", "stage", "height", "width", "batch", "seed"):
+            if getattr(saved, k) != getattr(self.cfg, k):
+                raise ValueError(f"train: --resume with {k}={getattr(self.cfg, k)!r}, the run has {getattr(saved, k)!r}")
+        self.model.load_state_dict(ck["model"])
+        self.optimizer.load_state_dict(ck["optimizer"])
+        self.step = int(ck["step"])
+        self.history = list(ck.get("history", []))
+        rng = ck.get("rng", {})
+        if "torch" in rng:
+            torch.set_rng_state(rng["torch"])
+        if "numpy" in rng:
+            np.random.set_state(rng["numpy"])
+        if "python" in rng:
+            random.setstate(rng["python"])
+        log.info("resumed %s at step %d", path, self.step)
+
+    # -------------------------------------------------------------- checkpoint
+    def checkpoint(self, name: str = "ckpt_last.pt", metrics: Optional[Dict[str, float]] = None) -> Path:
+        path = self.run_dir / name
+        if not self.dist.main:
+            return path
+        ck = {
+            "format": CKPT_FORMAT,
+            "model_config": self.model_record,
+            "train_config": to_dict(self.cfg),
+            "stage": self.cfg.stage,
+            "step": self.step,
+            "data": self.data_desc,
+            "model": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
+            "optimizer": self.optimizer.state_dict(),
+            "history": self.history,
+            "metrics": metrics or (self.history[-1] if self.history else {}),
+            "rng": {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()},
+            "teacher": self.cfg.teacher,
+            "torch_version": torch.__version__,
+        }
+        atomic_save(ck, path)
+        return path
+
+    # -------------------------------------------------------------- one step
+    def _inputs(self, batch: Dict[str, Any]):
+        """(model inputs, teacher outputs or None, teacher try-on or None)."""
+        if self.cfg.model == "teacher":
+            return (person_representation(batch), batch["cloth"], batch["cloth_mask"]), None, None
+        if self.teacher is None:
+            return (batch["person"], batch["cloth"], batch["cloth_mask"]), None, None
+        with torch.no_grad(), self._autocast():
+            rep = person_representation(batch)
+            b = rep.shape[0]
+            # one batched teacher pass: p dressed in c' (the student's input) and p in c (distillation target)
+            t = self.teacher(torch.cat([rep, rep]), torch.cat([batch["cloth_unpaired"], batch["cloth"]]),
+                             torch.cat([batch["cloth_mask_unpaired"], batch["cloth_mask"]]))
+        t_img = t["tryon"][:b].float()
+        paired = {"warped_garment": t["warped_garment"][b:].float(),
+                  "person_feats": [f[b:] for f in t["person_feats"]],
+                  "garment_feats": [f[b:] for f in t["garment_feats"]]}
+        return (t_img, batch["cloth"], batch["cloth_mask"]), paired, t_img
+
+    def _autocast(self):
+        if self.amp_dtype is None:
+            return torch.autocast(self.device.type, enabled=False)
+        return torch.autocast(self.device.type, dtype=self.amp_dtype)
+
+    def train_step(self, batch: Dict[str, Any]) -> Dict[str, float]:
+        cfg = self.cfg
+        for g in self.optimizer.param_groups:
+            g["lr"] = lr_at(self.step, cfg)
+        inputs, teacher_out, _ = self._inputs(batch)
+        with self._autocast():
+            out = self.net(*inputs)
+        out = _float_outputs(out)
+        terms = self.loss(out, batch, align_corners=self.model.flow_align_corners, teacher=teacher_out)
+        self.optimizer.zero_grad(set_to_none=True)
+        self.scaler.scale(terms["total"]).backward()
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        self._last = (batch, out, inputs)
+        return {k: float(v) for k, v in terms.items()}
+
+    # -------------------------------------------------------------- loop
+    def run(self) -> Dict[str, Any]:
+        cfg = self.cfg
+        sampler = ResumableSampler(self.dataset, self.dist.world, self.dist.rank, cfg.seed)
+        workers = cfg.workers if cfg.workers >= 0 else (4 if self.device.type == "cuda" else 0)
+        loader = DataLoader(self.dataset, batch_size=cfg.batch, sampler=sampler, num_workers=workers,
+                            drop_last=True, pin_memory=self.device.type == "cuda",
+                            persistent_workers=False)
+        per_epoch = len(self.dataset) // (cfg.batch * self.dist.world)
+        if per_epoch == 0:
+            raise ValueError("train: fewer items than one batch per rank")
+        self._log(f"run {self.run_dir}: {cfg.model} {cfg.arch} stage {cfg.stage}, {len(self.dataset)} items, "
+                  f"batch {cfg.batch} x {self.dist.world}, {cfg.steps} steps, device {self.device}, "
+                  f"threads {torch.get_num_threads()}, amp {self.amp_dtype}, channels_last {self.channels_last}, "
+                  f"perceptual: {self.loss.perceptual.kind}")
+        t0, seen0 = time.perf_counter(), 0
+        while self.step < cfg.steps:
+            epoch = self.step // per_epoch
+            sampler.set_epoch(epoch)
+            sampler.skip = (self.step % per_epoch) * cfg.batch
+            for batch in loader:
+                if self.step >= cfg.steps:
+                    break
+                batch = _to(batch, self.device, self.channels_last)
+                if cfg.curriculum > 0 and self.step < cfg.curriculum * cfg.steps:
+                    batch = resize_batch(batch, (cfg.height // 2, cfg.width // 2))
+                train_mode(self.model, cfg.stage)
+                terms = self.train_step(batch)
+                self.step += 1
+                seen0 += cfg.batch * self.dist.world
+                if not all(math.isfinite(v) for v in terms.values()):
+                    raise FloatingPointError(f"train: non-finite loss at step {self.step}: {terms}")
+                rec = {"step": self.step, **terms}
+                if self.step % cfg.log_every == 0 or self.step == cfg.steps or self.step == 1:
+                    dt = time.perf_counter() - t0
+                    rec["samples_per_s"] = seen0 / max(dt, 1e-9)
+                    self._log(f"step {self.step}/{cfg.steps} loss {terms['total']:.4f} (" +
+                              " ".join(f"{k} {v:.4f}" for k, v in terms.items() if k != "total") +
+                              f") {rec['samples_per_s']:.2f} samples/s lr {lr_at(self.step - 1, cfg):.2e}")
+                    t0, seen0 = time.perf_counter(), 0
+                self.history.append(rec)
+                if self.step % cfg.sample_every == 0 or self.step == cfg.steps:
+                    self.samples()
+                if self.step % cfg.ckpt_every == 0 or self.step == cfg.steps:
+                    self.checkpoint()
+                    self.curves()
+        if self.dist.enabled:
+            dist.barrier()
+        return {"run_dir": str(self.run_dir), "step": self.step, "history": self.history,
+                "checkpoint": str(self.run_dir / "ckpt_last.pt")}
+
+    def _log(self, msg: str) -> None:
+        if not self.dist.main:
+            return
+        print(msg, flush=True)
+        with open(self.run_dir / "log.txt", "a") as f:
+            f.write(msg + "\n")
+
+    def samples(self) -> None:
+        if not self.dist.main or not hasattr(self, "_last"):
+            return
+        batch, out, inputs = self._last
+        cols: Dict[str, torch.Tensor] = {}
+        if self.cfg.model == "student" and self.teacher is not None:
+            cols["person (target)"] = batch["person"]
+            cols["teacher try-on (input)"] = inputs[0]
+        else:
+            cols["person"] = batch["person"]
+        cols["garment"] = batch["cloth"]
+        cols["warped"] = out["warped_garment"]
+        cols["try-on"] = out["tryon"]
+        viz.save_grid(self.run_dir / "samples" / f"step_{self.step:07d}.png", cols)
+
+    def curves(self) -> None:
+        if self.dist.main and self.history:
+            viz.save_loss_curves(self.run_dir / "losses.png", self.history,
+                                 title=f"{self.cfg.model} {self.cfg.arch} {self.cfg.stage}")
+
+
+def _float_outputs(out: Dict[str, Any]) -> Dict[str, Any]:
+    """Autocast outputs back to fp32 for the losses."""
+    res = {}
+    for k, v in out.items():
+        if torch.is_tensor(v):
+            res[k] = v.float()
+        elif isinstance(v, list):
+            res[k] = [x.float() for x in v]
+        else:
+            res[k] = v
+    return res
+
+
+def _fpn_channels(model: nn.Module) -> int:
+    cfg = model.cfg
+    return cfg.person_mf.fpn_channels if hasattr(cfg, "person_mf") else cfg.fpn_channels
+
+
+def train(cfg: TrainConfig, dataset: Optional[Dataset] = None) -> Dict[str, Any]:
+    """Run a training job; ``dataset`` overrides ``cfg.data`` (tests)."""
+    return Trainer(cfg, dataset).run()
+
+
+def parse_args(argv=None) -> TrainConfig:
+    ap = argparse.ArgumentParser(prog="python -m training train", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--model", choices=["teacher", "student"], required=True)
+    ap.add_argument("--arch", choices=["mg", "mg-lite", "dmvton", "tiny"], default="mg-lite")
+    ap.add_argument("--stage", choices=["warp", "gen"], required=True)
+    ap.add_argument("--data", required=True, help="dataset root in VITON-HD layout")
+    ap.add_argument("--out", required=True, help="run folder (runs/NAME); never overwritten")
+    ap.add_argument("--teacher", help="teacher checkpoint (after its gen stage) for distillation")
+    ap.add_argument("--warp-ckpt", help="warp-stage checkpoint the gen stage starts from")
+    ap.add_argument("--init", help="initial weights (checkpoint of the same architecture)")
+    ap.add_argument("--height", type=int, default=256)
+    ap.add_argument("--width", type=int, default=192)
+    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--steps", type=int, default=1000)
+    ap.add_argument("--lr", type=float, default=1e-4)
+    ap.add_argument("--lr-decay-frac", type=float, default=0.3)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--resume", action="store_true", help="continue the run in --out from its ckpt_last.pt")
+    ap.add_argument("--workers", type=int, default=-1)
+    ap.add_argument("--threads", type=int, default=0, help="intra-op threads (0: all cores)")
+    ap.add_argument("--bf16", choices=["auto", "on", "off"], default="auto",
+                    help="CPU bf16 autocast (auto: only with AVX512-BF16/AMX)")
+    ap.add_argument("--channels-last", choices=["auto", "on", "off"], default="auto")
+    ap.add_argument("--curriculum", type=float, default=0.0, help="fraction of steps at half resolution")
+    ap.add_argument("--log-every", type=int, default=10)
+    ap.add_argument("--sample-every", type=int, default=200)
+    ap.add_argument("--ckpt-every", type=int, default=200)
+    ap.add_argument("--vgg-weights", default=os.environ.get("MGVTON_VGG19"),
+                    help="torchvision VGG19 weights file for the perceptual loss (env MGVTON_VGG19)")
+    ap.add_argument("--max-items", type=int, default=0)
+    a = ap.parse_args(argv)
+    return TrainConfig(model=a.model, arch=a.arch, stage=a.stage, data=a.data, out=a.out, teacher=a.teacher,
+                       warp_ckpt=a.warp_ckpt, init=a.init, height=a.height, width=a.width, batch=a.batch,
+                       steps=a.steps, lr=a.lr, lr_decay_frac=a.lr_decay_frac, seed=a.seed, resume=a.resume,
+                       workers=a.workers, threads=a.threads, bf16=a.bf16, channels_last=a.channels_last,
+                       curriculum=a.curriculum, log_every=a.log_every, sample_every=a.sample_every,
+                       ckpt_every=a.ckpt_every, vgg_weights=a.vgg_weights, max_items=a.max_items)
+
+
+def main(argv=None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    cfg = parse_args(argv)
+    if cfg.arch == "dmvton" and cfg.model == "teacher":
+        print("train: the DM-VTON baseline is a student architecture", file=sys.stderr)
+        return 2
+    try:
+        res = train(cfg)
+    except (ValueError, FileNotFoundError) as e:
+        print(str(e), file=sys.stderr)
+        return 2
+    print(f"done: {res['checkpoint']}")
+    return 0
