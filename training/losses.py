@@ -90,15 +90,20 @@ class VGG19Features(nn.Module):
         return outs
 
 
+def _box(x: torch.Tensor, window: int) -> torch.Tensor:
+    """Separable uniform filter ('same' size, edge windows averaged over the pixels inside)."""
+    pad = window // 2
+    x = F.avg_pool2d(x, (1, window), 1, (0, pad), count_include_pad=False)
+    return F.avg_pool2d(x, (window, 1), 1, (pad, 0), count_include_pad=False)
+
+
 def _ssim_map(x: torch.Tensor, y: torch.Tensor, window: int = 7) -> torch.Tensor:
     """SSIM with a uniform window on images in [-1,1] (constants for dynamic range 2)."""
     c1, c2 = (0.01 * 2) ** 2, (0.03 * 2) ** 2
-    pad = window // 2
-    mu_x = F.avg_pool2d(x, window, 1, pad, count_include_pad=False)
-    mu_y = F.avg_pool2d(y, window, 1, pad, count_include_pad=False)
-    sxx = F.avg_pool2d(x * x, window, 1, pad, count_include_pad=False) - mu_x ** 2
-    syy = F.avg_pool2d(y * y, window, 1, pad, count_include_pad=False) - mu_y ** 2
-    sxy = F.avg_pool2d(x * y, window, 1, pad, count_include_pad=False) - mu_x * mu_y
+    mu_x, mu_y = _box(x, window), _box(y, window)
+    sxx = _box(x * x, window) - mu_x ** 2
+    syy = _box(y * y, window) - mu_y ** 2
+    sxy = _box(x * y, window) - mu_x * mu_y
     return ((2 * mu_x * mu_y + c1) * (2 * sxy + c2)) / ((mu_x ** 2 + mu_y ** 2 + c1) * (sxx + syy + c2))
 
 

@@ -244,6 +244,29 @@ def set_stage(model: nn.Module, stage: str) -> List[nn.Parameter]:
     return params
 
 
+class StageForward(nn.Module):
+    """What one training stage runs (and what DDP wraps).
+
+    warp stage: ``warp_forward`` only - the generator is frozen and its output
+    unused, so it is not computed (it was a quarter of the lite student's MACs).
+    gen stage: the frozen warp under ``no_grad``, then ``gen_forward``. The
+    networks' own ``forward`` (both stages, same dict) is what export and eval use.
+    """
+
+    def __init__(self, model: nn.Module, stage: str):
+        super().__init__()
+        self.model = model
+        self.stage = stage
+
+    def forward(self, person, garment, garment_mask):
+        if self.stage == "warp":
+            return self.model.warp_forward(person, garment, garment_mask)
+        with torch.no_grad():
+            out = self.model.warp_forward(person, garment, garment_mask)
+        out.update(self.model.gen_forward(person, out["warped_garment"], out["warped_mask"]))
+        return out
+
+
 def train_mode(model: nn.Module, stage: str) -> None:
     model.train()
     for m in (model.gen_modules() if stage == "warp" else model.warp_modules()):
@@ -313,10 +336,10 @@ class Trainer:
         if self.channels_last:
             self.model.to(memory_format=torch.channels_last)
         self.optimizer = torch.optim.Adam(self.params, lr=cfg.lr, betas=(0.5, 0.999))
-        self.net: nn.Module = self.model
+        self.net: nn.Module = StageForward(self.model, cfg.stage)
         if self.dist.enabled:
             self.net = nn.parallel.DistributedDataParallel(
-                self.model, device_ids=[self.dist.local_rank] if self.device.type == "cuda" else None)
+                self.net, device_ids=[self.dist.local_rank] if self.device.type == "cuda" else None)
 
         # teacher (student distillation)
         self.teacher: Optional[nn.Module] = None
@@ -507,6 +530,11 @@ class Trainer:
             cols["person"] = batch["person"]
         cols["garment"] = batch["cloth"]
         cols["warped"] = out["warped_garment"]
+        if "tryon" not in out:  # warp stage: render with the (untrained or given) generator for the picture
+            self.model.eval()
+            with torch.no_grad():
+                out = {**out, **self.model.gen_forward(inputs[0][:4].float(), out["warped_garment"][:4],
+                                                       out["warped_mask"][:4])}
         cols["try-on"] = out["tryon"]
         viz.save_grid(self.run_dir / "samples" / f"step_{self.step:07d}.png", cols)
 

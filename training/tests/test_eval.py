@@ -1,0 +1,76 @@
+"""Evaluation: metrics on known cases, weight-file loaders, the report on the generated fixture."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from training import metrics as M
+from training.tests.conftest import REPO
+
+FIXTURE = REPO / "training" / "tests" / "fixtures" / "vitonhd_tiny"
+
+
+def test_ssim_psnr_known_values():
+    a = torch.rand(2, 3, 32, 24)
+    assert torch.allclose(M.ssim(a, a), torch.ones(2), atol=1e-5)
+    assert (M.ssim(a, 1 - a) < 0.5).all()
+    b = (a + 0.1).clamp(0, 1)
+    assert (M.psnr(a, b) > 19).all() and (M.psnr(a, b) < 21).all()
+
+
+def test_frechet_distance():
+    rng = np.random.default_rng(0)
+    f = rng.normal(size=(500, 8))
+    assert abs(M.frechet_distance(f, f)) < 1e-6
+    shifted = M.frechet_distance(f, f + 1.0)
+    assert abs(shifted - 8.0) < 0.5  # |mu1 - mu2|^2 = 8, same covariance
+
+
+def test_fid_and_lpips_load_official_layouts(tmp_path):
+    fid = M.FIDInception()
+    sd = {k: torch.randn_like(v) * 0.01 if v.is_floating_point() else v for k, v in fid.state_dict().items()}
+    sd["fc.weight"], sd["fc.bias"] = torch.zeros(1008, 2048), torch.zeros(1008)
+    torch.save(sd, tmp_path / "pt_inception.pth")
+    net = M.FIDInception.from_file(str(tmp_path / "pt_inception.pth"))
+    with torch.no_grad():
+        assert net(torch.rand(1, 3, 64, 48)).shape == (1, 2048)
+
+    lp = M.LPIPS()
+    torch.save({f"features.{k}": v for k, v in lp.features.state_dict().items()}, tmp_path / "vgg16.pth")
+    torch.save({f"lin{k}.model.1.weight": torch.rand(1, c, 1, 1) for k, c in enumerate(M.LPIPS_CHANNELS)},
+               tmp_path / "lpips_vgg.pth")
+    net = M.LPIPS.from_files(str(tmp_path / "vgg16.pth"), str(tmp_path / "lpips_vgg.pth"))
+    x = torch.rand(2, 3, 32, 32) * 2 - 1
+    with torch.no_grad():
+        assert torch.allclose(net(x, x), torch.zeros(2)) and (net(x, -x) > 0).all()
+
+
+@pytest.mark.skipif(not FIXTURE.is_dir(), reason="fixture vitonhd_tiny not present")
+def test_eval_naive_report(tmp_path):
+    from training.evaluate import evaluate
+
+    r = evaluate("naive", str(FIXTURE), "test", str(tmp_path / "rep"), height=64, width=48, quiet=True)
+    out = tmp_path / "rep"
+    assert {p.name for p in out.iterdir()} == {"report.md", "metrics.json", "samples.png", "worst.png"}
+    md = (out / "report.md").read_text()
+    assert "SSIM" in md and "weights not available" in md
+    m = json.loads((out / "metrics.json").read_text())["metrics"]
+    assert 0 < m["ssim"]["mean"] <= 1 and 0 <= m["warp_iou"]["mean"] <= 1
+    assert r["data"]["items"] == 2
+    with pytest.raises(FileExistsError):
+        evaluate("naive", str(FIXTURE), "test", str(out), height=64, width=48, quiet=True)
+
+
+@pytest.mark.skipif(not FIXTURE.is_dir(), reason="fixture vitonhd_tiny not present")
+def test_eval_checkpoint(tmp_path):
+    from training.evaluate import evaluate
+    from training.tests.conftest import FakeVitonHD
+    from training.train import TrainConfig, train
+
+    ck = train(TrainConfig(model="student", arch="tiny", stage="warp", out=str(tmp_path / "run"), height=64,
+                           width=48, batch=2, steps=1, threads=1), FakeVitonHD(n=2))["checkpoint"]
+    r = evaluate(ck, str(FIXTURE), "test", str(tmp_path / "rep"), quiet=True)
+    assert r["model"]["architecture"] == "tiny" and r["data"]["height"] == 64
