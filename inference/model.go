@@ -114,6 +114,11 @@ func newStage(name string, spec StageSpec, path string, threads int) (s *stage, 
 		return s, fmt.Errorf("stage %s: session options: %w", name, err)
 	}
 	defer so.Destroy()
+	// Warp and gen run at the same time on their own goroutines: worker
+	// threads that spin while waiting would steal the other stage's cores.
+	if err := so.AddSessionConfigEntry("session.intra_op.allow_spinning", "0"); err != nil {
+		return s, fmt.Errorf("stage %s: session options: %w", name, err)
+	}
 	if threads > 0 {
 		if err := so.SetIntraOpNumThreads(threads); err != nil {
 			return s, fmt.Errorf("stage %s: threads: %w", name, err)
