@@ -430,10 +430,11 @@ class Trainer:
         with torch.no_grad(), self._autocast():
             rep = person_representation(batch)
             b = rep.shape[0]
-            # one batched teacher pass: p dressed in c' (the student's input) and p in c (distillation target)
-            t = self.teacher(torch.cat([rep, rep]), torch.cat([batch["cloth_unpaired"], batch["cloth"]]),
-                             torch.cat([batch["cloth_mask_unpaired"], batch["cloth_mask"]]))
-        t_img = t["tryon"][:b].float()
+            # one batched warp pass: p dressed in c' (the student's input) and p in c (distillation target);
+            # the generator only runs for the first half
+            t = self.teacher.warp_forward(torch.cat([rep, rep]), torch.cat([batch["cloth_unpaired"], batch["cloth"]]),
+                                          torch.cat([batch["cloth_mask_unpaired"], batch["cloth_mask"]]))
+            t_img = self.teacher.gen_forward(rep, t["warped_garment"][:b], t["warped_mask"][:b])["tryon"].float()
         paired = {"warped_garment": t["warped_garment"][b:].float(),
                   "person_feats": [f[b:] for f in t["person_feats"]],
                   "garment_feats": [f[b:] for f in t["garment_feats"]]}

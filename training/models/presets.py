@@ -109,7 +109,7 @@ def teacher(arch: str) -> TeacherConfig:
         return TeacherConfig(
             person_mf=_lite_mf(PERSON_CHANNELS, wide=True), garment_mf=_lite_mf(wide=True),
             afen=PartAFENConfig(fpn_channels=64, main_layers=((1, 48), (3, 48), (3, 24)),
-                                refine_layers=((1, 48), (3, 48), (3, 24))),
+                                refine_layers=((1, 48), (3, 48), (3, 24)), corr_levels=4),
             mfg=_lite_mfg(gen_in))
     if arch == "tiny":
         return TeacherConfig(person_mf=_tiny_mf(PERSON_CHANNELS), garment_mf=_tiny_mf(),

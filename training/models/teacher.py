@@ -60,7 +60,8 @@ class PartAFEN(nn.Module):
         self.cfg = cfg
         p, n = cfg.num_parts, cfg.num_levels
         self.cost = CostVolume(cfg.fpn_channels, cfg.max_displacement)
-        self.main = nn.ModuleList([flow_head(cfg.corr_channels, cfg.main_layers, 2 * p, cfg.head_init_std) for _ in range(n)])
+        self.main = nn.ModuleList([flow_head(cfg.corr_channels, cfg.main_layers, 2 * p, cfg.head_init_std)
+                                   for _ in range(cfg.corr_levels)])
         self.refine = nn.ModuleList([flow_head(2 * cfg.fpn_channels, cfg.refine_layers, 2 * p, cfg.head_init_std) for _ in range(n)])
         self.parse = nn.ModuleList([
             nn.Sequential(nn.Conv2d(cfg.fpn_channels, cfg.parse_channels, 3, padding=1), nn.LeakyReLU(0.1),
@@ -87,13 +88,14 @@ class PartAFEN(nn.Module):
             logits = self.parse[i](p_feat) + (0 if logits is None else
                                               F.interpolate(logits, size=(h, w), mode="bilinear", align_corners=False))
             weights = torch.softmax(logits, dim=1).unsqueeze(2)  # (B, P, 1, h, w)
-            g_in = g_feat if blended is None else warp(g_feat, blended.detach(), padding_mode="border")
-            cost = F.leaky_relu(self.cost(g_in, p_feat), 0.1)  # (B, 49, h, w)
-            deltas = self.main[i](cost)  # (B, 2P, h, w)
-            if part_flows is None:
-                part_flows = offset_to_grid(deltas.reshape(b * p, 2, h, w)).reshape(b, p, 2, h, w)
-            else:
-                part_flows = self._step(part_flows, deltas)
+            if i < self.cfg.corr_levels:  # cost volume + estimation (finest levels may only refine)
+                g_in = g_feat if blended is None else warp(g_feat, blended.detach(), padding_mode="border")
+                cost = F.leaky_relu(self.cost(g_in, p_feat), 0.1)  # (B, 49, h, w)
+                deltas = self.main[i](cost)  # (B, 2P, h, w)
+                if part_flows is None:
+                    part_flows = offset_to_grid(deltas.reshape(b * p, 2, h, w)).reshape(b, p, 2, h, w)
+                else:
+                    part_flows = self._step(part_flows, deltas)
             blended = (weights * part_flows).sum(dim=1)  # (B, 2, h, w)
             g_warped = warp(g_feat, blended, padding_mode="border")
             part_flows = self._step(part_flows, self.refine[i](torch.cat([g_warped, p_feat], dim=1)))
