@@ -35,7 +35,7 @@ WORDS = ("MGVTON", "SUMMER", "LAB 26", "NYC", "TOKYO", "RUN CLUB", "HELLO",
          "MOUNTAIN", "COFFEE", "1994", "PARIS", "SURF", "ROCK")
 
 
-def _hsv(h, s, v):
+def hsv_color(h, s, v):
     """HSV in [0,1] -> RGB float in [0,1]."""
     px = np.uint8([[[int(h * 179) % 180, int(s * 255), int(v * 255)]]])
     return cv2.cvtColor(px, cv2.COLOR_HSV2RGB)[0, 0].astype(np.float32) / 255.0
@@ -46,14 +46,14 @@ def random_color(rng, kind=None):
                               p=[0.2, 0.25, 0.25, 0.18, 0.12])
     h = rng.uniform()
     if kind == "neutral":
-        return _hsv(h, rng.uniform(0, 0.12), rng.uniform(0.15, 0.92))
+        return hsv_color(h, rng.uniform(0, 0.12), rng.uniform(0.15, 0.92))
     if kind == "muted":
-        return _hsv(h, rng.uniform(0.2, 0.5), rng.uniform(0.35, 0.8))
+        return hsv_color(h, rng.uniform(0.2, 0.5), rng.uniform(0.35, 0.8))
     if kind == "vivid":
-        return _hsv(h, rng.uniform(0.6, 0.95), rng.uniform(0.55, 0.95))
+        return hsv_color(h, rng.uniform(0.6, 0.95), rng.uniform(0.55, 0.95))
     if kind == "dark":
-        return _hsv(h, rng.uniform(0.2, 0.8), rng.uniform(0.12, 0.35))
-    return _hsv(h, rng.uniform(0.05, 0.3), rng.uniform(0.8, 0.93))
+        return hsv_color(h, rng.uniform(0.2, 0.8), rng.uniform(0.12, 0.35))
+    return hsv_color(h, rng.uniform(0.05, 0.3), rng.uniform(0.8, 0.93))
 
 
 def contrast_color(rng, base):

@@ -20,10 +20,11 @@ import cv2
 import numpy as np
 
 from . import labels as L
-from .garment import SIDES, Cloth, GarmentSpec, _hsv
-from .render import clip, Canvas, capsule, cylinder_shade, smooth_noise, soft_shadow
+from .garment import SIDES, Cloth, GarmentSpec, hsv_color
+from .render import Canvas, capsule, clip, cylinder_shade, similarity, soft_shadow
 
-POSES = ("down", "hip", "raised", "cross", "bent")
+# whole-body pose families of sample_arms ("mixed": each arm down / bent / hand on hip / on the belly)
+POSES = ("down", "hip", "hips", "raised", "cross", "mixed")
 
 SKIN_TONES = np.float32([
     [0.96, 0.80, 0.69], [0.92, 0.74, 0.62], [0.87, 0.68, 0.55],
@@ -180,9 +181,9 @@ def sample_person(rng: np.random.Generator, pose: str | None = None) -> PersonSp
     lip = clip(skin * np.float32([0.85, 0.55, 0.55]) + np.float32([0.1, 0.0, 0.02]), 0, 1)
     pants_kind = str(rng.choice(["denim", "plain", "twill"], p=[0.5, 0.3, 0.2]))
     if pants_kind == "denim":
-        pants = _hsv(U(0.58, 0.64), U(0.35, 0.7), U(0.2, 0.6))
+        pants = hsv_color(U(0.58, 0.64), U(0.35, 0.7), U(0.2, 0.6))
     else:
-        pants = _hsv(U(0, 1), U(0.0, 0.45), U(0.1, 0.75))
+        pants = hsv_color(U(0, 1), U(0.0, 0.45), U(0.1, 0.75))
     p = PersonSpec(
         skin=clip(skin, 0, 1), hair_color=clip(hair_color, 0, 1),
         hair_style=hair_style, eye_color=EYE_COLORS[rng.integers(len(EYE_COLORS))],
@@ -206,7 +207,7 @@ def sample_person(rng: np.random.Generator, pose: str | None = None) -> PersonSp
 
 def sample_arms(rng, pose=None) -> dict:
     U = rng.uniform
-    pose = pose or str(rng.choice(["down", "hip", "hips", "raised", "cross", "mixed"],
+    pose = pose or str(rng.choice(POSES,
                                   p=[0.28, 0.14, 0.1, 0.14, 0.2, 0.14]))
     def arm(kind):
         if kind == "down":
@@ -248,11 +249,10 @@ def person_transform(p: PersonSpec, h: int, w: int) -> np.ndarray:
     aspect = w / h
     piv = (p.cx, 0.55)
     dst = ((aspect / 2 + p.shift[0]) * h - 0.5, (0.55 + p.shift[1]) * h - 0.5)
-    from .render import similarity
     return similarity(h * p.scale, p.rot, piv, dst)
 
 
-def _skin_shade(cv, sigma, nx, ny, flat):
+def _skin_shade(sigma, nx, ny, flat):
     if flat:
         return np.ones_like(sigma)
     return cylinder_shade(sigma, nx, ny, ambient=0.38, diffuse=0.66, spec=0.06)
@@ -339,7 +339,7 @@ def _limb(cv, p, a, b, ra, rb, side, seg, flat):
     d = (np.asarray(b) - np.asarray(a))
     d = d / max(np.linalg.norm(d), 1e-6)
     sig = e / r
-    col = np.float32(p.skin) * _skin_shade(cv, sig, -d[1], d[0], flat)[..., None]
+    col = np.float32(p.skin) * _skin_shade(sig, -d[1], d[0], flat)[..., None]
     I = {("upper", -1): L.DP_RIGHT_UPPER_ARM, ("upper", 1): L.DP_LEFT_UPPER_ARM,
          ("fore", -1): L.DP_RIGHT_LOWER_ARM, ("fore", 1): L.DP_LEFT_LOWER_ARM}[(seg, side)]
     cv.put(reg, cov, col, _arm_label(side), dp=_dp(I, t, (sig + 1) / 2))
@@ -364,7 +364,7 @@ def _hand(cv, p, e, w, side, flat):
     sd = np.maximum(np.maximum(sd1, sd2), sd3)
     cov = cv.aa(sd)
     sig = clip(e1 / (p.r_wr * 1.2), -1, 1)
-    shade = _skin_shade(cv, sig, n[0], n[1], flat)
+    shade = _skin_shade(sig, n[0], n[1], flat)
     if not flat:  # finger gaps
         tt = (reg.X - palm_b[0]) * d[0] + (reg.Y - palm_b[1]) * d[1]
         gaps = np.abs(np.sin(e1 / (p.r_wr * 0.5) * np.pi)) ** 8 * (tt > 0) * 0.25
@@ -391,7 +391,7 @@ def _torso_skin(cv, p, flat):
         return
     cov = cv.poly_cov(reg, [poly])
     sig = (reg.X - p.cx) / p.body_hw(reg.Y)
-    col = np.float32(p.skin) * _skin_shade(cv, sig, 1, 0, flat)[..., None]
+    col = np.float32(p.skin) * _skin_shade(sig, 1, 0, flat)[..., None]
     if not flat:  # collarbones
         yb = p.neck_y + 0.012 + 0.02 * np.abs(sig)
         cb = np.exp(-((reg.Y - yb) / 0.006) ** 2) * (np.abs(sig) < 0.55) * (np.abs(sig) > 0.08)
@@ -410,7 +410,7 @@ def _neck(cv, p, flat):
     t, e, r, sd = capsule(reg, a, b, p.neck_hw * 0.95, p.neck_hw * 1.08, caps=False)
     cov = cv.aa(sd)
     sig = e / r
-    col = np.float32(p.skin) * _skin_shade(cv, -sig, 1, 0, flat)[..., None]
+    col = np.float32(p.skin) * _skin_shade(-sig, 1, 0, flat)[..., None]
     cv.put(reg, cov, col, L.TORSO_SKIN, dp=_dp(L.DP_TORSO, (1 - sig) / 2, t * 0.1))
 
 
@@ -463,6 +463,7 @@ def _folds(rng_seed, U, V, n=4, amp=0.09):
 
 
 def _garment_colour(cloth: Cloth, mx, my):
+    """The flat garment texture sampled at cloth pixel coordinates (the flow)."""
     tex = cv2.remap(cloth.tex, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     return tex
 
