@@ -58,3 +58,16 @@ def _convert(tp: Any, v: Any) -> Any:
             return [_convert(args[0], x) for x in v]
         return tuple(v) if origin is tuple else list(v)
     return v
+
+
+def load_file(path, trusted: bool):
+    """``torch.load`` on CPU with an explicit ``weights_only`` (PyTorch >= 2.6 defaults it to True).
+
+    ``trusted``: a checkpoint this lab wrote (it holds RNG states and configs, which
+    the weights-only unpickler refuses). Third-party weight files (official DM-VTON,
+    VGG, Inception, LPIPS) load with ``weights_only=True``: tensors and plain
+    containers only, no arbitrary code.
+    """
+    import torch
+
+    return torch.load(path, map_location="cpu", weights_only=not trusted)

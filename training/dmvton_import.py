@@ -23,6 +23,7 @@ from typing import Any, Dict, List, Tuple
 
 import torch
 
+from .config import load_file
 from .models.dmvton import DMVTON, DMVTONConfig
 
 SECOND_ORDER = torch.tensor([
@@ -33,9 +34,17 @@ SECOND_ORDER = torch.tensor([
 ], dtype=torch.float32).unsqueeze(1)  # (4, 1, 3, 3), official filter_x, filter_y, diag1, diag2
 
 
-def read_state_dict(path: str) -> Tuple[Dict[str, torch.Tensor], List[str]]:
-    """The state dict inside an official checkpoint file, and notes on what was adjusted."""
-    obj = torch.load(path, map_location="cpu")
+def read_state_dict(path: str, trusted: bool = False) -> Tuple[Dict[str, torch.Tensor], List[str]]:
+    """The state dict inside an official checkpoint file, and notes on what was adjusted.
+
+    Loaded with ``weights_only=True`` (tensors and plain containers only) unless ``trusted``."""
+    try:
+        obj = load_file(path, trusted=trusted)
+    except Exception as e:  # noqa: BLE001 - the unpickler's refusals have many types
+        if trusted:
+            raise
+        raise ValueError(f"import-dmvton: {path}: not loadable as plain weights ({e}); "
+                         f"if you trust the file, pass --trust-checkpoint") from e
     notes: List[str] = []
     if isinstance(obj, dict) and isinstance(obj.get("model"), dict):
         notes.append(f"{Path(path).name}: weights under 'model' (epoch {obj.get('epoch')})")
@@ -50,10 +59,11 @@ def read_state_dict(path: str) -> Tuple[Dict[str, torch.Tensor], List[str]]:
     return dict(obj), notes
 
 
-def load_official(warp_path: str, gen_path: str, align_corners: bool = True) -> Tuple[DMVTON, List[str]]:
+def load_official(warp_path: str, gen_path: str, align_corners: bool = True,
+                  trusted: bool = False) -> Tuple[DMVTON, List[str]]:
     model = DMVTON(DMVTONConfig(align_corners=align_corners))
-    warp_sd, notes = read_state_dict(warp_path)
-    gen_sd, gen_notes = read_state_dict(gen_path)
+    warp_sd, notes = read_state_dict(warp_path, trusted)
+    gen_sd, gen_notes = read_state_dict(gen_path, trusted)
     notes += gen_notes
     extra = warp_sd.pop("aflow_net.weight", None)
     if extra is not None:
@@ -83,6 +93,8 @@ def main(argv=None) -> int:
     ap.add_argument("--width", type=int, default=192, help="input width (multiple of 32; official: 192)")
     ap.add_argument("--no-align-corners", action="store_true",
                     help="the checkpoint was trained without --align_corners (the official test script uses it)")
+    ap.add_argument("--trust-checkpoint", action="store_true",
+                    help="unpickle the files fully (only for files you trust; default: weights only)")
     ap.add_argument("--save-ckpt", help="also write a lab checkpoint (for eval or fine-tuning) to this path")
     ap.add_argument("--measure-threads", action="store_true")
     a = ap.parse_args(argv)
@@ -90,7 +102,7 @@ def main(argv=None) -> int:
         print("import-dmvton: --height and --width must be multiples of 32", file=sys.stderr)
         return 2
     try:
-        model, notes = load_official(a.warp, a.gen, not a.no_align_corners)
+        model, notes = load_official(a.warp, a.gen, not a.no_align_corners, a.trust_checkpoint)
     except (ValueError, FileNotFoundError) as e:
         print(str(e), file=sys.stderr)
         return 2

@@ -29,6 +29,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .config import load_file
 from .models.common import convert_grid, warp
 
 log = logging.getLogger(__name__)
@@ -72,7 +73,7 @@ class VGG19Features(nn.Module):
 
     @classmethod
     def from_file(cls, path: str) -> "VGG19Features":
-        sd = torch.load(path, map_location="cpu")
+        sd = load_file(path, trusted=False)
         if isinstance(sd, dict) and "state_dict" in sd:
             sd = sd["state_dict"]
         sd = {k: v for k, v in sd.items() if k.startswith("features.") and int(k.split(".")[1]) < 30}

@@ -20,6 +20,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .config import load_file
+
 
 # ----------------------------------------------------------------------------- SSIM / PSNR
 
@@ -176,7 +178,7 @@ class FIDInception(nn.Module):
     @classmethod
     def from_file(cls, path: str) -> "FIDInception":
         net = cls()
-        sd = torch.load(path, map_location="cpu")
+        sd = load_file(path, trusted=False)
         sd = {k: v for k, v in sd.items() if not k.startswith(("fc.", "AuxLogits."))}
         net.load_state_dict(sd, strict=True)
         return net.eval()
@@ -233,10 +235,10 @@ class LPIPS(nn.Module):
     @classmethod
     def from_files(cls, vgg16_weights: str, lpips_weights: str) -> "LPIPS":
         net = cls()
-        vgg = torch.load(vgg16_weights, map_location="cpu")
+        vgg = load_file(vgg16_weights, trusted=False)
         net.features.load_state_dict({k[len("features."):]: v for k, v in vgg.items()
                                       if k.startswith("features.") and int(k.split(".")[1]) < 30}, strict=True)
-        lin = torch.load(lpips_weights, map_location="cpu")
+        lin = load_file(lpips_weights, trusted=False)
         net.lins.load_state_dict({f"{k}.weight": lin[f"lin{k}.model.1.weight"] for k in range(5)}, strict=True)
         return net.eval()
 

@@ -45,7 +45,7 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset
 from torch.utils.data.distributed import DistributedSampler
 
-from .config import from_dict, to_dict
+from .config import from_dict, load_file, to_dict
 from .losses import GenLoss, LossWeights, WarpLoss
 from .models import build, build_from_record, config_to_record, model_config, person_representation
 from .models.common import resize_flow
@@ -179,7 +179,7 @@ def describe_data(ds: Dataset, cfg: TrainConfig) -> Dict[str, Any]:
 
 
 def load_checkpoint(path: str) -> Dict[str, Any]:
-    ck = torch.load(path, map_location="cpu")
+    ck = load_file(path, trusted=True)
     if not isinstance(ck, dict) or ck.get("format") != CKPT_FORMAT:
         raise ValueError(f"{path}: not a mgvton checkpoint (format {ck.get('format') if isinstance(ck, dict) else '?'})")
     return ck
@@ -304,8 +304,6 @@ class Trainer:
                 name = [str(self.run_dir)]
                 dist.broadcast_object_list(name, src=0)
                 self.run_dir = Path(name[0])
-        if self.dist.main:
-            (self.run_dir / "samples").mkdir(parents=True, exist_ok=True)
 
         # data
         self.dataset = dataset if dataset is not None else self._open_data()
@@ -360,6 +358,8 @@ class Trainer:
 
         if resume_from is not None:
             self._resume(resume_from)
+        if self.dist.main:  # only once everything above validated: a failed start leaves no empty run folder
+            (self.run_dir / "samples").mkdir(parents=True, exist_ok=True)
 
     # -------------------------------------------------------------- setup helpers
     def _open_data(self) -> Dataset:
@@ -432,8 +432,10 @@ class Trainer:
             b = rep.shape[0]
             # one batched warp pass: p dressed in c' (the student's input) and p in c (distillation target);
             # the generator only runs for the first half
+            pf = [torch.cat([f, f]) for f in self.teacher.person_mf(rep)]  # same person in both garments
             t = self.teacher.warp_forward(torch.cat([rep, rep]), torch.cat([batch["cloth_unpaired"], batch["cloth"]]),
-                                          torch.cat([batch["cloth_mask_unpaired"], batch["cloth_mask"]]))
+                                          torch.cat([batch["cloth_mask_unpaired"], batch["cloth_mask"]]),
+                                          person_feats=pf)
             t_img = self.teacher.gen_forward(rep, t["warped_garment"][:b], t["warped_mask"][:b])["tryon"].float()
         paired = {"warped_garment": t["warped_garment"][b:].float(),
                   "person_feats": [f[b:] for f in t["person_feats"]],

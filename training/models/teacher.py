@@ -27,7 +27,7 @@ warped garment and its mask (24 + 3 + 1 channels).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import torch
 import torch.nn as nn
@@ -156,10 +156,14 @@ class Teacher(nn.Module):
     def gen_modules(self) -> List[nn.Module]:
         return [self.mfg]
 
-    def warp_forward(self, person: torch.Tensor, garment: torch.Tensor, garment_mask: torch.Tensor) -> Dict[str, object]:
+    def warp_forward(self, person: torch.Tensor, garment: torch.Tensor, garment_mask: torch.Tensor,
+                     person_feats: Optional[List[torch.Tensor]] = None) -> Dict[str, object]:
+        """``person_feats``: the person pyramid when already computed (distillation dresses the same person
+        in two garments)."""
         mask = (garment_mask > 0.5).to(garment.dtype)
         garment = garment * mask
-        person_feats = self.person_mf(person)
+        if person_feats is None:
+            person_feats = self.person_mf(person)
         garment_feats = self.garment_mf(garment)
         out = self.afen(person_feats, garment_feats, garment, mask)
         out["person_feats"] = person_feats
