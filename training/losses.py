@@ -186,10 +186,13 @@ def flow_supervision(pred: torch.Tensor, target: torch.Tensor, valid: torch.Tens
 
 
 def downsample_flow(flow: torch.Tensor, valid: torch.Tensor, size) -> tuple:
-    """Area-average a grid over its valid pixels; a coarse pixel is valid when fully covered."""
+    """Area-average a grid over its valid pixels; a coarse pixel is valid when mostly covered (> 1/2).
+
+    (Requiring full coverage left the coarsest levels, 1/32 of the input, with hardly any supervised pixel.)
+    """
     vf = F.adaptive_avg_pool2d(valid, size)
     fl = F.adaptive_avg_pool2d(flow * valid, size) / vf.clamp(min=1e-6)
-    return fl, (vf > 0.999).to(flow.dtype)
+    return fl, (vf > 0.5).to(flow.dtype)
 
 
 def distillation(student_feats: Sequence[torch.Tensor], teacher_feats: Sequence[torch.Tensor],

@@ -533,12 +533,11 @@ class Trainer:
             cols["person"] = batch["person"]
         cols["garment"] = batch["cloth"]
         cols["warped"] = out["warped_garment"]
-        if "tryon" not in out:  # warp stage: render with the (untrained or given) generator for the picture
-            self.model.eval()
-            with torch.no_grad():
-                out = {**out, **self.model.gen_forward(inputs[0][:4].float(), out["warped_garment"][:4],
-                                                       out["warped_mask"][:4])}
-        cols["try-on"] = out["tryon"]
+        if "tryon" in out:
+            cols["try-on"] = out["tryon"]
+        else:  # warp stage: the generator is not trained yet; show the warped garment pasted on the person
+            m = out["warped_mask"]
+            cols["warped on person"] = out["warped_garment"] * m + batch["person"] * (1 - m)
         viz.save_grid(self.run_dir / "samples" / f"step_{self.step:07d}.png", cols)
 
     def curves(self) -> None:
@@ -600,13 +599,22 @@ def parse_args(argv=None) -> TrainConfig:
     ap.add_argument("--vgg-weights", default=os.environ.get("MGVTON_VGG19"),
                     help="torchvision VGG19 weights file for the perceptual loss (env MGVTON_VGG19)")
     ap.add_argument("--max-items", type=int, default=0)
+    ap.add_argument("--loss-weights", default="",
+                    help="override loss weights, e.g. flow=5,smooth=6 (names: "
+                         + ", ".join(f.name for f in dataclasses.fields(LossWeights)) + ")")
     a = ap.parse_args(argv)
+    weights = LossWeights()
+    for item in filter(None, a.loss_weights.split(",")):
+        k, _, v = item.partition("=")
+        if not hasattr(weights, k.strip()):
+            ap.error(f"--loss-weights: unknown weight {k!r}")
+        setattr(weights, k.strip(), float(v))
     return TrainConfig(model=a.model, arch=a.arch, stage=a.stage, data=a.data, out=a.out, teacher=a.teacher,
                        warp_ckpt=a.warp_ckpt, init=a.init, height=a.height, width=a.width, batch=a.batch,
                        steps=a.steps, lr=a.lr, lr_decay_frac=a.lr_decay_frac, seed=a.seed, resume=a.resume,
                        workers=a.workers, threads=a.threads, bf16=a.bf16, channels_last=a.channels_last,
                        curriculum=a.curriculum, log_every=a.log_every, sample_every=a.sample_every,
-                       ckpt_every=a.ckpt_every, vgg_weights=a.vgg_weights, max_items=a.max_items)
+                       ckpt_every=a.ckpt_every, vgg_weights=a.vgg_weights, max_items=a.max_items, weights=weights)
 
 
 def main(argv=None) -> int:

@@ -1,0 +1,110 @@
+"""CPU timings behind the lite config: ``python -m training.bench blocks|model|train``.
+
+* ``blocks``: each UIB variant (and expansion) at 64 channels, 128x96, batch 1, in
+  PyTorch eager and in ONNX Runtime - MACs do not predict CPU time for
+  depthwise-heavy blocks;
+* ``model --arch A``: ONNX Runtime latency of the exported warp and gen stages
+  (1 and 2 intra-op threads), what the app will see;
+* ``train --arch A``: seconds per student warp-stage training step.
+
+Timings are medians over a few runs on whatever else this machine is doing;
+compare within one invocation.
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import shutil
+import statistics
+import tempfile
+import time
+
+import torch
+
+
+def _median_ms(fn, runs: int = 7, warmup: int = 2) -> float:
+    for _ in range(warmup):
+        fn()
+    ts = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        ts.append(time.perf_counter() - t0)
+    return 1000 * statistics.median(ts)
+
+
+def bench_blocks(threads: int) -> None:
+    from .count import count_macs
+    from .export import ort_session
+    from .models.uib import UIB, UIBConfig, VARIANTS
+
+    torch.set_num_threads(threads)
+    x = torch.randn(1, 64, 128, 96)
+    print(f"UIB 64->64 at 128x96, batch 1, {threads} thread(s)")
+    print(f"{'variant':10s} {'expand':>6s} {'MMACs':>8s} {'torch ms':>9s} {'ORT ms':>8s}")
+    for v in sorted(VARIANTS):
+        for e in (2, 4, 6):
+            m = UIB(UIBConfig(64, 64, v, e)).eval()
+            f = io.BytesIO()
+            with torch.no_grad():
+                torch.onnx.export(m, x, f, opset_version=17, input_names=["x"])
+                t_torch = _median_ms(lambda: m(x))
+            s = ort_session(f.getvalue(), threads)
+            t_ort = _median_ms(lambda: s.run(None, {"x": x.numpy()}))
+            print(f"{v:10s} {e:6d} {count_macs(m, x) / 1e6:8.1f} {t_torch:9.1f} {t_ort:8.1f}")
+
+
+def bench_model(arch: str, h: int, w: int) -> None:
+    from .export import GEN_IN, GEN_OUT, WARP_IN, WARP_OUT, GenGraph, WarpGraph, example_inputs, export_graph
+    from .export import ort_session
+    from .models import build, model_config
+
+    model = build("student", model_config("student", arch)).eval()
+    for name, mod, ins, outs in (("warp", WarpGraph(model), WARP_IN, WARP_OUT), ("gen", GenGraph(model), GEN_IN, GEN_OUT)):
+        data = export_graph(mod.eval(), example_inputs(ins, h, w), ins, outs)
+        feed = {n: t.numpy() for n, t in zip(ins, example_inputs(ins, h, w))}
+        for th in (1, 2):
+            s = ort_session(data, th)
+            print(f"{arch} {name} {h}x{w} ORT {th} thread(s): {_median_ms(lambda: s.run(None, feed), runs=10):.1f} ms")
+
+
+def bench_train(arch: str, h: int, w: int, batch: int, threads: int, steps: int) -> None:
+    from torch.utils.data import default_collate
+
+    from .tests.conftest import FakeVitonHD
+    from .train import TrainConfig, Trainer, _to, train_mode
+
+    ds = FakeVitonHD(n=batch, height=h, width=w)
+    tmp = tempfile.mkdtemp(prefix="mgvton-bench-")
+    cfg = TrainConfig(model="student", arch=arch, stage="warp", out=f"{tmp}/run", height=h, width=w,
+                      batch=batch, steps=10 ** 6, threads=threads)
+    tr = Trainer(cfg, ds)
+    b = _to(default_collate([ds[i] for i in range(batch)]), tr.device, tr.channels_last)
+    train_mode(tr.model, "warp")
+    t = _median_ms(lambda: tr.train_step(b), runs=steps, warmup=1) / 1000
+    shutil.rmtree(tmp, ignore_errors=True)
+    print(f"{arch} student warp step {h}x{w} batch {batch}, {threads} thread(s): {t:.2f} s/step, "
+          f"{batch / t:.2f} samples/s")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m training.bench", description=__doc__.split("\n\n")[0])
+    ap.add_argument("what", choices=["blocks", "model", "train"])
+    ap.add_argument("--arch", default="mg-lite")
+    ap.add_argument("--height", type=int, default=256)
+    ap.add_argument("--width", type=int, default=192)
+    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--steps", type=int, default=3)
+    a = ap.parse_args(argv)
+    if a.what == "blocks":
+        bench_blocks(a.threads)
+    elif a.what == "model":
+        bench_model(a.arch, a.height, a.width)
+    else:
+        bench_train(a.arch, a.height, a.width, a.batch, a.threads, a.steps)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
