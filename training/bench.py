@@ -13,7 +13,6 @@ compare within one invocation.
 from __future__ import annotations
 
 import argparse
-import io
 import shutil
 import statistics
 import tempfile
@@ -35,7 +34,7 @@ def _median_ms(fn, runs: int = 7, warmup: int = 2) -> float:
 
 def bench_blocks(threads: int) -> None:
     from .count import count_macs
-    from .export import ort_session
+    from .export import export_graph, ort_session
     from .models.uib import UIB, UIBConfig, VARIANTS
 
     torch.set_num_threads(threads)
@@ -45,11 +44,10 @@ def bench_blocks(threads: int) -> None:
     for v in sorted(VARIANTS):
         for e in (2, 4, 6):
             m = UIB(UIBConfig(64, 64, v, e)).eval()
-            f = io.BytesIO()
+            data = export_graph(m, (x,), ("x",), ("y",))
             with torch.no_grad():
-                torch.onnx.export(m, x, f, opset_version=17, input_names=["x"])
                 t_torch = _median_ms(lambda: m(x))
-            s = ort_session(f.getvalue(), threads)
+            s = ort_session(data, threads)
             t_ort = _median_ms(lambda: s.run(None, {"x": x.numpy()}))
             print(f"{v:10s} {e:6d} {count_macs(m, x) / 1e6:8.1f} {t_torch:9.1f} {t_ort:8.1f}")
 

@@ -12,6 +12,7 @@ target and renamed at the end: no half-written model folder is ever visible.
 from __future__ import annotations
 
 import argparse
+import inspect
 import io
 import json
 import os
@@ -82,8 +83,11 @@ def export_graph(module: nn.Module, inputs, in_names, out_names) -> bytes:
         # shapes are fixed by design (batch 1, one H x W): the tracer's "constant shape" notes are expected
         warnings.simplefilter("ignore", torch.jit.TracerWarning)
         warnings.filterwarnings("ignore", message=".*shape inference.*")
+        kw = {}
+        if "dynamo" in inspect.signature(torch.onnx.export).parameters:
+            kw["dynamo"] = False  # the TorchScript exporter: newer PyTorch defaults to the dynamo one
         torch.onnx.export(module, inputs, f, opset_version=OPSET, input_names=list(in_names),
-                          output_names=list(out_names), do_constant_folding=True)
+                          output_names=list(out_names), do_constant_folding=True, **kw)
     return f.getvalue()
 
 

@@ -8,7 +8,6 @@ real fixture on the fly; tests that need it skip otherwise.
 """
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from training.models import build, build_from_record, config_to_record, model_config, person_representation
-from training.models.afen import AFEN, AFENConfig
+from training.models.afen import AFEN
 from training.models.common import Correlation, correlation_reference, identity_grid, offset_to_grid, warp, convert_grid
 from training.models.mf import MF
 from training.models.mfg import MFG
