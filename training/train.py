@@ -314,21 +314,21 @@ class Trainer:
         if len(self.dataset) < cfg.batch * self.dist.world:
             raise ValueError(f"train: {len(self.dataset)} items < batch {cfg.batch} x {self.dist.world} ranks")
 
-        # model
+        # model: a run that continues a checkpoint (resume, gen stage after warp, --init) takes the
+        # architecture from that checkpoint, so later changes to a preset never break a pipeline in flight
         set_seed(cfg.seed)
         kind = cfg.model
-        self.model_cfg = model_config(kind, cfg.arch)
-        self.model = build(kind, self.model_cfg)
-        self.model_record = config_to_record(kind, cfg.arch, self.model_cfg)
         self.history: List[Dict[str, float]] = []
         self.step = 0
-        if cfg.stage == "gen" and not cfg.resume:
-            src = cfg.warp_ckpt or cfg.init
-            if not src:
-                raise ValueError("train: the gen stage needs --warp-ckpt (a warp-stage checkpoint)")
-            self._load_weights(src)
-        elif cfg.init and not cfg.resume:
-            self._load_weights(cfg.init)
+        src = resume_from if cfg.resume else (cfg.warp_ckpt or cfg.init if cfg.stage == "gen" else cfg.init)
+        if cfg.stage == "gen" and src is None:
+            raise ValueError("train: the gen stage needs --warp-ckpt (a warp-stage checkpoint)")
+        if src is not None:
+            self._build_from(str(src), load_weights=not cfg.resume)
+        else:
+            self.model_cfg = model_config(kind, cfg.arch)
+            self.model = build(kind, self.model_cfg)
+            self.model_record = config_to_record(kind, cfg.arch, self.model_cfg)
         self.params = set_stage(self.model, cfg.stage)
         self.model.to(self.device)
         if self.channels_last:
@@ -370,13 +370,21 @@ class Trainer:
         return VitonHDDataset(self.cfg.data, split="train", height=self.cfg.height, width=self.cfg.width,
                               pairs="paired")
 
-    def _load_weights(self, path: str) -> None:
+    def _build_from(self, path: str, load_weights: bool) -> None:
         ck = load_checkpoint(path)
-        if ck["model_config"]["config"] != self.model_record["config"]:
-            raise ValueError(f"train: {path} holds a different architecture than --model {self.cfg.model} "
+        rec = ck["model_config"]
+        if rec["kind"] != self.cfg.model or rec["arch"] != self.cfg.arch:
+            raise ValueError(f"train: {path} holds a {rec['kind']} {rec['arch']}, not --model {self.cfg.model} "
                              f"--arch {self.cfg.arch}")
-        self.model.load_state_dict(ck["model"])
-        log.info("loaded weights from %s (stage %s, step %d)", path, ck.get("stage"), ck.get("step", 0))
+        self.model = build_from_record(rec)
+        self.model_cfg = self.model.cfg
+        self.model_record = rec
+        if rec["config"] != config_to_record(rec["kind"], rec["arch"], model_config(rec["kind"], rec["arch"]))["config"]:
+            log.warning("%s: its %s config differs from today's preset; continuing with the checkpoint's", path,
+                        rec["arch"])
+        if load_weights:
+            self.model.load_state_dict(ck["model"])
+            log.info("loaded weights from %s (stage %s, step %d)", path, ck.get("stage"), ck.get("step", 0))
 
     def _resume(self, path: Path) -> None:
         ck = load_checkpoint(str(path))
@@ -385,7 +393,7 @@ class Trainer:
             if getattr(saved, k) != getattr(self.cfg, k):
                 raise ValueError(f"train: --resume with {k}={getattr(self.cfg, k)!r}, the run has {getattr(saved, k)!r}")
         self.model.load_state_dict(ck["model"])
-        self.optimizer.load_state_dict(ck["optimizer"])
+        self.optimizer.load_state_dict(ck["optimizer"])  # (the model was built from this checkpoint's config)
         self.step = int(ck["step"])
         self.history = list(ck.get("history", []))
         rng = ck.get("rng", {})

@@ -111,3 +111,22 @@ def test_cli_on_generated_fixture(tmp_path):
     assert "samples/s" in r.stdout
     ck = load_checkpoint(str(tmp_path / "cli" / "ckpt_last.pt"))
     assert ck["data"]["has_flow"] is True and ck["data"]["synth"]["generator"] == "training.data.synth"
+
+
+def test_gen_stage_takes_the_architecture_from_the_warp_checkpoint(tmp_path, monkeypatch):
+    ds = FakeVitonHD(n=4, height=64, width=48)
+    w = train(_cfg(tmp_path, "w", model="student", stage="warp", steps=1), ds)
+    from training.models import presets
+
+    real = presets.student
+
+    def changed(arch):  # today's preset differs from the one the warp stage was trained with
+        cfg = real(arch)
+        cfg.afen.corr_levels = 2
+        return cfg
+
+    monkeypatch.setattr(presets, "student", changed)
+    g = train(_cfg(tmp_path, "g", model="student", stage="gen", steps=1, warp_ckpt=w["checkpoint"]), ds)
+    assert load_checkpoint(g["checkpoint"])["model_config"]["config"]["afen"]["corr_levels"] == 3
+    with pytest.raises(ValueError, match="holds a student tiny"):
+        train(_cfg(tmp_path, "x", model="teacher", stage="gen", steps=1, warp_ckpt=w["checkpoint"]), ds)
