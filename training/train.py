@@ -435,6 +435,12 @@ class Trainer:
             return (person_representation(batch), batch["cloth"], batch["cloth_mask"]), None, None
         if self.teacher is None:
             return (batch["person"], batch["cloth"], batch["cloth_mask"]), None, None
+        if self.cfg.stage == "gen":  # no distillation here: only the teacher's try-on t, the student's input
+            with torch.no_grad(), self._autocast():
+                rep = person_representation(batch)
+                t = self.teacher(rep, batch["cloth_unpaired"], batch["cloth_mask_unpaired"])
+            t_img = t["tryon"].float()
+            return (t_img, batch["cloth"], batch["cloth_mask"]), None, t_img
         with torch.no_grad(), self._autocast():
             rep = person_representation(batch)
             b = rep.shape[0]
