@@ -83,6 +83,7 @@ def export_graph(module: nn.Module, inputs, in_names, out_names) -> bytes:
         # shapes are fixed by design (batch 1, one H x W): the tracer's "constant shape" notes are expected
         warnings.simplefilter("ignore", torch.jit.TracerWarning)
         warnings.filterwarnings("ignore", message=".*shape inference.*")
+        warnings.filterwarnings("ignore", message=".*Constant folding.*")  # Slice steps: harmless
         kw = {}
         if "dynamo" in inspect.signature(torch.onnx.export).parameters:
             kw["dynamo"] = False  # the TorchScript exporter: newer PyTorch defaults to the dynamo one
