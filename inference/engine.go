@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"image"
+	"image/color"
 
 	"gocv.io/x/gocv"
 )
@@ -122,11 +123,22 @@ func (c *cropper) close() {
 	c.big.Close()
 }
 
-// load fills c.person from the box of frame.
+// load fills c.person from the box of frame; parts of the box outside the
+// frame are filled by replicating the frame's edge pixels.
 func (c *cropper) load(frame gocv.Mat, box image.Rectangle) error {
-	roi := frame.Region(box)
-	resizeTo(&c.small, roi, c.w, c.h)
-	roi.Close()
+	inter := box.Intersect(image.Rect(0, 0, frame.Cols(), frame.Rows()))
+	if inter.Empty() {
+		return fmt.Errorf("inference: crop box %v outside frame %dx%d", box, frame.Cols(), frame.Rows())
+	}
+	roi := frame.Region(inter)
+	defer roi.Close()
+	if inter == box {
+		resizeTo(&c.small, roi, c.w, c.h)
+	} else {
+		gocv.CopyMakeBorder(roi, &c.big, inter.Min.Y-box.Min.Y, box.Max.Y-inter.Max.Y,
+			inter.Min.X-box.Min.X, box.Max.X-inter.Max.X, gocv.BorderReplicate, color.RGBA{})
+		resizeTo(&c.small, c.big, c.w, c.h)
+	}
 	return imageToTensor(c.person, c.small)
 }
 

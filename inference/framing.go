@@ -26,8 +26,11 @@ var ErrNoCascade = errors.New("inference: face cascade not found (install opencv
 
 // FramingOptions shape the 3:4 upper-body box around a detected face. The
 // defaults match the proportions of our synthetic VITON-HD-style crops,
-// measured with the same cascade: the crop is about 6.5 face heights tall
-// and the face's top sits about 0.7 face heights below the crop's top.
+// measured with the same cascade: the crop is about 6.4 face heights tall
+// and the face's top sits about 0.57 face heights below the crop's top.
+// The box may extend past the frame's edges (a person near the top of a
+// webcam picture): the crop is then padded by replicating the edge pixels,
+// so the person keeps the scale and position the model was trained on.
 type FramingOptions struct {
 	// BoxHeightFaces is the crop height in face heights.
 	BoxHeightFaces float64
@@ -44,7 +47,7 @@ type FramingOptions struct {
 
 // DefaultFraming returns the framing used by the app.
 func DefaultFraming() FramingOptions {
-	return FramingOptions{BoxHeightFaces: 6.5, TopFaces: 0.7, Smoothing: 0.35, HoldFrames: 15, DetectWidth: 320}
+	return FramingOptions{BoxHeightFaces: 6.4, TopFaces: 0.57, Smoothing: 0.35, HoldFrames: 15, DetectWidth: 320}
 }
 
 // Framer finds the person in a frame and keeps a smoothed 3:4 crop box.
@@ -133,7 +136,7 @@ func (f *Framer) Box(frame gocv.Mat) (box image.Rectangle, ok bool) {
 // update folds one detection (or a miss) into the smoothed box.
 func (f *Framer) update(face rectF, found bool, fw, fh int) (image.Rectangle, bool) {
 	if found {
-		target := boxForFace(face, f.opts, fw, fh)
+		target := boxForFace(face, f.opts)
 		if !f.hasBox {
 			f.box = target
 		} else {
@@ -153,7 +156,7 @@ func (f *Framer) update(face rectF, found bool, fw, fh int) (image.Rectangle, bo
 	if !f.hasBox {
 		return image.Rectangle{}, false
 	}
-	return f.box.round(fw, fh), true
+	return f.box.round(), true
 }
 
 // detect returns the largest face in frame pixels.
@@ -182,32 +185,21 @@ func (f *Framer) detect(frame gocv.Mat) (rectF, bool) {
 	return rectF{float64(r.Min.X) * scale, float64(r.Min.Y) * scale, float64(r.Dx()) * scale, float64(r.Dy()) * scale}, true
 }
 
-// boxForFace returns the 3:4 upper-body box for a face, fitted inside a
-// fw x fh frame: moved inside when it sticks out, shrunk (keeping 3:4 and
-// the face's centre as far as possible) when it is larger than the frame.
-func boxForFace(face rectF, o FramingOptions, fw, fh int) rectF {
+// boxForFace returns the 3:4 upper-body box for a face. It is not clipped
+// to the frame (see FramingOptions).
+func boxForFace(face rectF, o FramingOptions) rectF {
 	h := face.h * o.BoxHeightFaces
 	w := h * 3 / 4
-	maxH := math.Min(float64(fh), float64(fw)*4/3)
-	if h > maxH {
-		h, w = maxH, maxH*3/4
-	}
 	cx := face.x + face.w/2
-	top := face.y - face.h*o.TopFaces
-	b := rectF{cx - w/2, top, w, h}
-	b.x = math.Max(0, math.Min(b.x, float64(fw)-w))
-	b.y = math.Max(0, math.Min(b.y, float64(fh)-h))
-	return b
+	return rectF{cx - w/2, face.y - face.h*o.TopFaces, w, h}
 }
 
-// round converts to integer pixels inside the frame, keeping 3:4.
-func (r rectF) round(fw, fh int) image.Rectangle {
+// round converts to integer pixels, keeping 3:4.
+func (r rectF) round() image.Rectangle {
 	h := int(math.Round(r.h))
 	w := int(math.Round(float64(h) * 3 / 4))
 	x := int(math.Round(r.x))
 	y := int(math.Round(r.y))
-	x = max(0, min(x, fw-w))
-	y = max(0, min(y, fh-h))
 	return image.Rect(x, y, x+w, y+h)
 }
 
@@ -244,13 +236,14 @@ func (c *feather) get(w, h int) []float32 {
 }
 
 // pasteBack blends src (BGR 8UC3, the size of box) into frame at box with
-// the feathered alpha.
+// the feathered alpha; the parts of box outside the frame are skipped.
 func pasteBack(frame *gocv.Mat, src gocv.Mat, box image.Rectangle, f *feather) error {
 	w, h := box.Dx(), box.Dy()
 	if src.Cols() != w || src.Rows() != h || src.Type() != gocv.MatTypeCV8UC3 || frame.Type() != gocv.MatTypeCV8UC3 {
 		return fmt.Errorf("inference: paste %dx%d into box %v: size or type mismatch", src.Cols(), src.Rows(), box)
 	}
-	if !box.In(image.Rect(0, 0, frame.Cols(), frame.Rows())) {
+	inter := box.Intersect(image.Rect(0, 0, frame.Cols(), frame.Rows()))
+	if inter.Empty() {
 		return fmt.Errorf("inference: paste box %v outside frame %dx%d", box, frame.Cols(), frame.Rows())
 	}
 	alpha := f.get(w, h)
@@ -263,14 +256,17 @@ func pasteBack(frame *gocv.Mat, src gocv.Mat, box image.Rectangle, f *feather) e
 		return fmt.Errorf("inference: crop data: %w", err)
 	}
 	stride := frame.Cols() * 3
-	for y := 0; y < h; y++ {
-		row := dst[(box.Min.Y+y)*stride+box.Min.X*3:]
-		srow := s[y*w*3:]
-		arow := alpha[y*w : (y+1)*w]
-		for x, a := range arow {
+	for y := inter.Min.Y; y < inter.Max.Y; y++ {
+		by := y - box.Min.Y
+		row := dst[y*stride:]
+		srow := s[by*w*3:]
+		arow := alpha[by*w:]
+		for x := inter.Min.X; x < inter.Max.X; x++ {
+			bx := x - box.Min.X
+			a := arow[bx]
 			for c := 0; c < 3; c++ {
-				i := x*3 + c
-				row[i] = uint8(float32(row[i])*(1-a) + float32(srow[i])*a + 0.5)
+				d, v := x*3+c, bx*3+c
+				row[d] = uint8(float32(row[d])*(1-a) + float32(srow[v])*a + 0.5)
 			}
 		}
 	}

@@ -12,31 +12,48 @@ import (
 func TestBoxForFace(t *testing.T) {
 	o := DefaultFraming()
 	cases := []struct {
-		name   string
-		face   rectF
-		fw, fh int
-		want   image.Rectangle
+		name string
+		face rectF
+		want image.Rectangle
 	}{
-		// Face 60 px high at the centre of 640x480: box 390 high, 292.5 wide, top 42 above the face.
-		{"centred", rectF{290, 100, 60, 60}, 640, 480, image.Rect(174, 58, 467, 448)},
-		{"pushed right at the left edge", rectF{0, 100, 60, 60}, 640, 480, image.Rect(0, 58, 293, 448)},
-		{"pushed up at the bottom", rectF{290, 400, 60, 60}, 640, 480, image.Rect(174, 90, 467, 480)},
-		{"shrunk to the frame", rectF{290, 100, 200, 200}, 640, 480, image.Rect(210, 0, 570, 480)},
-		{"portrait frame narrower than 3:4", rectF{40, 40, 100, 100}, 300, 1000, image.Rect(0, 0, 300, 400)},
+		// Face 60 px high: box 384 high, 288 wide, its top 34 px above the face.
+		{"centred", rectF{290, 100, 60, 60}, image.Rect(176, 66, 464, 450)},
+		// Near the frame's top-left the box extends past the frame (padded crop).
+		{"past the edges", rectF{0, 10, 60, 60}, image.Rect(-114, -24, 174, 360)},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got := boxForFace(c.face, o, c.fw, c.fh).round(c.fw, c.fh)
+			got := boxForFace(c.face, o).round()
 			if got != c.want {
 				t.Errorf("box: got %v; want %v", got, c.want)
-			}
-			if !got.In(image.Rect(0, 0, c.fw, c.fh)) {
-				t.Errorf("box %v leaves the %dx%d frame", got, c.fw, c.fh)
 			}
 			if r := float64(got.Dx()) / float64(got.Dy()); r < 0.74 || r > 0.76 {
 				t.Errorf("aspect %.3f; want 3:4", r)
 			}
 		})
+	}
+}
+
+func TestCropPadsABoxPastTheFrame(t *testing.T) {
+	matleak.Check(t)
+	frame := gocv.NewMatWithSizeFromScalar(gocv.NewScalar(10, 20, 30, 0), 120, 160, gocv.MatTypeCV8UC3)
+	defer frame.Close()
+	c := newCropper(48, 64)
+	defer c.close()
+	box := image.Rect(-30, -40, 60, 80) // 90x120, mostly above and left of the frame
+	if err := c.load(frame, box); err != nil {
+		t.Fatal(err)
+	}
+	// Edge replication of a flat frame is flat: every value is the frame's.
+	want := float32(30)/127.5 - 1 // red plane holds the R of BGR (10, 20, 30)
+	if got := c.person[0]; got < want-1e-5 || got > want+1e-5 {
+		t.Errorf("padded crop red: got %v; want %v", got, want)
+	}
+	if err := c.paste(&frame, make([]float32, 3*48*64), box); err != nil {
+		t.Fatalf("paste of a box past the frame: %v", err)
+	}
+	if err := c.load(frame, image.Rect(200, 200, 290, 320)); err == nil {
+		t.Error("crop box fully outside the frame: got no error")
 	}
 }
 
@@ -113,8 +130,8 @@ func TestPasteBackFeathersTheEdge(t *testing.T) {
 			t.Errorf("%s: pixel (%d,%d) = %d; want in [%d, %d]", c.name, c.x, c.y, v, c.lo, c.hi)
 		}
 	}
-	if err := pasteBack(&frame, crop, image.Rect(50, 50, 110, 130), &fe); err == nil {
-		t.Error("paste outside the frame: got no error")
+	if err := pasteBack(&frame, crop, image.Rect(150, 150, 210, 230), &fe); err == nil {
+		t.Error("paste fully outside the frame: got no error")
 	}
 }
 
