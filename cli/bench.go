@@ -136,20 +136,12 @@ func benchOffline(ctx context.Context, m *inference.Model, g *inference.Garment,
 }
 
 func benchLive(ctx context.Context, m *inference.Model, g *inference.Garment, source string, n int, rep *benchReport) error {
-	src, err := capture.Open(source, capture.Options{RealTime: true, Loop: true})
+	src, p, err := startLive(ctx, m, g, source)
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	p, err := inference.NewPipeline(m, inference.PipelineOptions{})
-	if err != nil {
-		return err
-	}
 	defer p.Close()
-	p.SetGarment(g)
-	if err := p.Start(ctx); err != nil {
-		return err
-	}
 	var shown, applied int64
 	var wg sync.WaitGroup
 	wg.Add(1)

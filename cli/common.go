@@ -11,6 +11,7 @@ import (
 
 	"gocv.io/x/gocv"
 
+	"mgvton/capture"
 	"mgvton/garments"
 	"mgvton/inference"
 	"mgvton/internal/fsutil"
@@ -122,13 +123,26 @@ func checkOutput(path string, exts ...string) error {
 	if !ok {
 		return fmt.Errorf("output %s: extension must be one of %s", path, strings.Join(exts, ", "))
 	}
-	dir := filepath.Dir(path)
-	st, err := os.Stat(dir)
+	return fsutil.CheckDir(filepath.Dir(path))
+}
+
+// startLive opens a real-time, looping source and starts a live pipeline
+// dressing people in g. The caller closes both (the pipeline first).
+func startLive(ctx context.Context, m *inference.Model, g *inference.Garment, source string) (capture.Source, *inference.Pipeline, error) {
+	src, err := capture.Open(source, capture.Options{RealTime: true, Loop: true})
 	if err != nil {
-		return fmt.Errorf("output folder %s: %w", dir, err)
+		return nil, nil, err
 	}
-	if !st.IsDir() {
-		return fmt.Errorf("output folder %s: not a directory", dir)
+	p, err := inference.NewPipeline(m, inference.PipelineOptions{})
+	if err != nil {
+		src.Close()
+		return nil, nil, err
 	}
-	return nil
+	p.SetGarment(g)
+	if err := p.Start(ctx); err != nil {
+		p.Close()
+		src.Close()
+		return nil, nil, err
+	}
+	return src, p, nil
 }

@@ -51,20 +51,12 @@ func runRecord(args []string) error {
 	if err != nil {
 		return err
 	}
-	src, err := capture.Open(*source, capture.Options{RealTime: true, Loop: true})
+	src, p, err := startLive(ctx, m, g, *source)
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	p, err := inference.NewPipeline(m, inference.PipelineOptions{})
-	if err != nil {
-		return err
-	}
 	defer p.Close()
-	p.SetGarment(g)
-	if err := p.Start(ctx); err != nil {
-		return err
-	}
 
 	tmp, err := fsutil.TempPath(*out)
 	if err != nil {

@@ -16,7 +16,7 @@ func TempPath(path string) (string, error) {
 	if dir == "" {
 		dir = "."
 	}
-	if err := checkDir(dir); err != nil {
+	if err := CheckDir(dir); err != nil {
 		return "", err
 	}
 	f, err := os.CreateTemp(dir, "."+base+".partial-*"+filepath.Ext(base))
@@ -31,8 +31,8 @@ func TempPath(path string) (string, error) {
 	return name, nil
 }
 
-// checkDir reports a missing or non-directory output folder by name.
-func checkDir(dir string) error {
+// CheckDir reports a missing or non-directory output folder by name.
+func CheckDir(dir string) error {
 	st, err := os.Stat(dir)
 	if err != nil {
 		return fmt.Errorf("output folder %s: %w", dir, err)
