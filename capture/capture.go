@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"gocv.io/x/gocv"
+
+	"mgvton/internal/bundle"
 )
 
 // Frame is one picture from a Source. The receiver of a Frame owns Mat
@@ -148,23 +150,12 @@ func errno(err error) error {
 // DemoFile is the file name of the bundled demo clip.
 const DemoFile = "demo.mp4"
 
-// DemoPath finds the bundled demo clip. It looks, in order, in
-// $MGVTON_ASSETS, in ../assets and assets next to the executable (after
-// resolving symlinks), and in assets/ under the current directory. The error
-// matches ErrNotFound and lists the places it looked.
+// DemoPath finds the bundled demo clip in the assets folders, in order:
+// $MGVTON_ASSETS, then assets/ beside the executable (after resolving
+// symlinks), in its parent, and in the current directory. The error matches
+// ErrNotFound and lists the places it looked.
 func DemoPath() (string, error) {
-	var dirs []string
-	if d := os.Getenv("MGVTON_ASSETS"); d != "" {
-		dirs = append(dirs, d)
-	}
-	if exe, err := os.Executable(); err == nil {
-		if real, err := filepath.EvalSymlinks(exe); err == nil {
-			exe = real
-		}
-		dir := filepath.Dir(exe)
-		dirs = append(dirs, filepath.Join(dir, "..", "assets"), filepath.Join(dir, "assets"))
-	}
-	dirs = append(dirs, "assets")
+	dirs := bundle.AssetDirs()
 	for _, d := range dirs {
 		p := filepath.Join(d, DemoFile)
 		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"mgvton/internal/bundle"
 )
 
 // Library lists the bundled catalog and the user's catalog together. Its
@@ -79,21 +81,7 @@ func garmentsOf(c catalog, dir string, bundled bool) []Garment {
 // exists). The user one is $XDG_DATA_HOME/mgvton/garments, by default
 // ~/.local/share/mgvton/garments ("" if no home folder is known).
 func DefaultDirs() (bundled, user string) {
-	var candidates []string
-	if a := os.Getenv("MGVTON_ASSETS"); a != "" {
-		candidates = append(candidates, a)
-	}
-	if exe, err := os.Executable(); err == nil {
-		if real, err := filepath.EvalSymlinks(exe); err == nil {
-			exe = real
-		}
-		dir := filepath.Dir(exe)
-		candidates = append(candidates, filepath.Join(dir, "assets"), filepath.Join(filepath.Dir(dir), "assets"))
-	}
-	if wd, err := os.Getwd(); err == nil {
-		candidates = append(candidates, filepath.Join(wd, "assets"))
-	}
-	for _, a := range candidates {
+	for _, a := range bundle.AssetDirs() {
 		d := filepath.Join(a, "garments")
 		if st, err := os.Stat(d); err == nil && st.IsDir() {
 			if abs, err := filepath.Abs(d); err == nil {

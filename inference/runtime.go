@@ -8,6 +8,8 @@ import (
 	"sync"
 
 	ort "github.com/yalue/onnxruntime_go"
+
+	"mgvton/internal/bundle"
 )
 
 // LibraryEnv is the environment variable that names the ONNX Runtime library.
@@ -32,7 +34,7 @@ func LibraryPath(explicit string) (string, error) {
 	if env := os.Getenv(LibraryEnv); env != "" {
 		return checkFile(env)
 	}
-	for _, dir := range searchDirs() {
+	for _, dir := range bundle.Dirs() {
 		p := filepath.Join(dir, "lib", "libonnxruntime.so")
 		if _, err := os.Stat(p); err == nil {
 			return p, nil
@@ -50,24 +52,6 @@ func checkFile(p string) (string, error) {
 		return "", fmt.Errorf("onnx runtime library %s: is a directory", p)
 	}
 	return p, nil
-}
-
-// searchDirs lists the folders, in order, where bundled files are looked
-// for: beside the executable, its parent (bin/ in a checkout), and the
-// working directory.
-func searchDirs() []string {
-	var dirs []string
-	if exe, err := os.Executable(); err == nil {
-		if real, err := filepath.EvalSymlinks(exe); err == nil {
-			exe = real
-		}
-		d := filepath.Dir(exe)
-		dirs = append(dirs, d, filepath.Dir(d))
-	}
-	if wd, err := os.Getwd(); err == nil {
-		dirs = append(dirs, wd)
-	}
-	return dirs
 }
 
 // Init loads the ONNX Runtime library and creates its environment, once per
@@ -94,7 +78,7 @@ func Init(libPath string) error {
 // DefaultModelDir returns models/default beside the executable, its parent
 // or the working directory, whichever exists first ("models/default" if none).
 func DefaultModelDir() string {
-	for _, dir := range searchDirs() {
+	for _, dir := range bundle.Dirs() {
 		p := filepath.Join(dir, "models", "default")
 		if _, err := os.Stat(filepath.Join(p, ManifestName)); err == nil {
 			return p
