@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"os"
 
@@ -24,6 +25,10 @@ func runApp(args []string) error {
 	ortLib := fs.String("ort-lib", "", "ONNX Runtime library (default: $"+inference.LibraryEnv+", then lib/libonnxruntime.so)")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
+		return errors.New("no display: the app needs an X11 or Wayland session (DISPLAY is not set); " +
+			"tryon, video, record and bench work without one")
 	}
 	if err := inference.Init(*ortLib); err != nil {
 		return err

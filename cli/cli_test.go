@@ -274,3 +274,12 @@ func pngHeader(w, h uint32) []byte {
 	b = append(b, byte(w>>24), byte(w>>16), byte(w>>8), byte(w), byte(h>>24), byte(h>>16), byte(h>>8), byte(h), 8, 2, 0, 0, 0)
 	return append(b, 0, 0, 0, 0) // CRC (not checked before the size)
 }
+
+func TestAppWithoutADisplaySaysSo(t *testing.T) {
+	t.Setenv("DISPLAY", "")
+	t.Setenv("WAYLAND_DISPLAY", "")
+	code, stderr := run(t)
+	if code == 0 || !strings.Contains(stderr, "no display") || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+		t.Fatalf("app without a display: exit %d, stderr %q; want a one-line 'no display' error", code, stderr)
+	}
+}
