@@ -26,7 +26,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .common import CostVolume, compose, init_weights, offset_to_grid, warp
-from .mfg import compose_tryon
+from .mfg import TwoStageTryOn
 
 
 @dataclass
@@ -195,7 +195,7 @@ class MobileNetV2UNet(nn.Module):
         return self.conv_last(x)
 
 
-class DMVTON(nn.Module):
+class DMVTON(TwoStageTryOn):
     """DM-VTON student with the same interface and output dict as ``MGStudent``."""
 
     person_channels = 3
@@ -214,6 +214,9 @@ class DMVTON(nn.Module):
 
     def gen_modules(self) -> List[nn.Module]:
         return [self.gen_model]
+
+    def generator(self) -> nn.Module:
+        return self.gen_model
 
     def warp_forward(self, person: torch.Tensor, garment: torch.Tensor, garment_mask: torch.Tensor) -> Dict[str, object]:
         h, w = person.shape[-2:]
@@ -234,12 +237,3 @@ class DMVTON(nn.Module):
             "garment_feats": image,
         }
 
-    def gen_forward(self, person: torch.Tensor, warped_garment: torch.Tensor, warped_mask: torch.Tensor) -> Dict[str, torch.Tensor]:
-        raw = self.gen_model(torch.cat([person, warped_garment, warped_mask], 1))
-        tryon, rendered, composite = compose_tryon(raw, warped_garment, warped_mask)
-        return {"tryon": tryon, "rendered": rendered, "composite_mask": composite}
-
-    def forward(self, person: torch.Tensor, garment: torch.Tensor, garment_mask: torch.Tensor) -> Dict[str, object]:
-        out = self.warp_forward(person, garment, garment_mask)
-        out.update(self.gen_forward(person, out["warped_garment"], out["warped_mask"]))
-        return out

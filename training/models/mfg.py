@@ -13,7 +13,7 @@ try-on = warped * m + rendered * (1 - m) (composition is done by the caller).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Tuple
+from typing import Dict, Tuple
 
 import torch
 import torch.nn as nn
@@ -107,3 +107,24 @@ def compose_tryon(raw: torch.Tensor, warped_garment: torch.Tensor, warped_mask: 
     composite = torch.sigmoid(mask) * warped_mask
     tryon = warped_garment * composite + rendered * (1 - composite)
     return tryon, rendered, composite
+
+
+class TwoStageTryOn(nn.Module):
+    """The stage plumbing every try-on network shares (docs/model-contract.md): a subclass provides
+    ``warp_forward`` and ``generator()``; ``gen_forward`` runs the generator on person + warped garment
+    + warped mask and composes the try-on; ``forward`` runs both stages and returns one dict, the same
+    in training and inference."""
+
+    def generator(self) -> nn.Module:
+        raise NotImplementedError
+
+    def gen_forward(self, person: torch.Tensor, warped_garment: torch.Tensor,
+                    warped_mask: torch.Tensor) -> Dict[str, torch.Tensor]:
+        raw = self.generator()(torch.cat([person, warped_garment, warped_mask], dim=1))  # (B, 4, H, W)
+        tryon, rendered, composite = compose_tryon(raw, warped_garment, warped_mask)
+        return {"tryon": tryon, "rendered": rendered, "composite_mask": composite}
+
+    def forward(self, person: torch.Tensor, garment: torch.Tensor, garment_mask: torch.Tensor) -> Dict[str, object]:
+        out = self.warp_forward(person, garment, garment_mask)
+        out.update(self.gen_forward(person, out["warped_garment"], out["warped_mask"]))
+        return out

@@ -10,14 +10,14 @@ stages of docs/model-contract.md.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import torch
 import torch.nn as nn
 
 from .afen import AFEN, AFENConfig
 from .mf import MF, MFConfig
-from .mfg import MFG, MFGConfig, compose_tryon
+from .mfg import MFG, MFGConfig, TwoStageTryOn
 
 
 @dataclass
@@ -33,18 +33,18 @@ class StudentConfig:
             raise ValueError(f"student: pyramid channel counts disagree: {sorted(c)}")
 
 
-class MGStudent(nn.Module):
-    """Parser-free student: inputs person (B,3,H,W), garment (B,3,H,W) in [-1,1], garment_mask (B,1,H,W)."""
+class PyramidTryOn(TwoStageTryOn):
+    """MF(person) + MF(garment) -> a flow module -> MFG: the layout the student and the parser-based
+    teacher share; they differ in the flow module and in what the person pyramid sees."""
 
     flow_align_corners = False
-    person_channels = 3
 
-    def __init__(self, cfg: StudentConfig):
+    def __init__(self, cfg, afen_cls):
         super().__init__()
         self.cfg = cfg
         self.person_mf = MF(cfg.person_mf)
         self.garment_mf = MF(cfg.garment_mf)
-        self.afen = AFEN(cfg.afen)
+        self.afen = afen_cls(cfg.afen)
         self.mfg = MFG(cfg.mfg)
 
     # the parts trained in each stage of the paper's two-stage schedule
@@ -54,22 +54,28 @@ class MGStudent(nn.Module):
     def gen_modules(self) -> List[nn.Module]:
         return [self.mfg]
 
-    def warp_forward(self, person: torch.Tensor, garment: torch.Tensor, garment_mask: torch.Tensor) -> Dict[str, object]:
+    def generator(self) -> nn.Module:
+        return self.mfg
+
+    def warp_forward(self, person: torch.Tensor, garment: torch.Tensor, garment_mask: torch.Tensor,
+                     person_feats: Optional[List[torch.Tensor]] = None) -> Dict[str, object]:
+        """``person_feats``: the person pyramid when already computed (distillation dresses the same person
+        in two garments)."""
         mask = (garment_mask > 0.5).to(garment.dtype)
         garment = garment * mask
-        person_feats = self.person_mf(person)
+        if person_feats is None:
+            person_feats = self.person_mf(person)
         garment_feats = self.garment_mf(garment)
         out = self.afen(person_feats, garment_feats, garment, mask)
         out["person_feats"] = person_feats
         out["garment_feats"] = garment_feats
         return out
 
-    def gen_forward(self, person: torch.Tensor, warped_garment: torch.Tensor, warped_mask: torch.Tensor) -> Dict[str, torch.Tensor]:
-        raw = self.mfg(torch.cat([person, warped_garment, warped_mask], dim=1))  # (B, 4, H, W)
-        tryon, rendered, composite = compose_tryon(raw, warped_garment, warped_mask)
-        return {"tryon": tryon, "rendered": rendered, "composite_mask": composite}
 
-    def forward(self, person: torch.Tensor, garment: torch.Tensor, garment_mask: torch.Tensor) -> Dict[str, object]:
-        out = self.warp_forward(person, garment, garment_mask)
-        out.update(self.gen_forward(person, out["warped_garment"], out["warped_mask"]))
-        return out
+class MGStudent(PyramidTryOn):
+    """Parser-free student: inputs person (B,3,H,W), garment (B,3,H,W) in [-1,1], garment_mask (B,1,H,W)."""
+
+    person_channels = 3
+
+    def __init__(self, cfg: StudentConfig):
+        super().__init__(cfg, AFEN)

@@ -27,7 +27,7 @@ warped garment and its mask (24 + 3 + 1 channels).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional
+from typing import Dict, List
 
 import torch
 import torch.nn as nn
@@ -35,8 +35,9 @@ import torch.nn.functional as F
 
 from .afen import AFENConfig, flow_head
 from .common import CostVolume, compose, offset_to_grid, resize_flow, warp
-from .mf import MF, MFConfig
-from .mfg import MFG, MFGConfig, compose_tryon
+from .mf import MFConfig
+from .mfg import MFGConfig
+from .student import PyramidTryOn
 
 PERSON_CHANNELS = 3 + 18 + 3  # agnostic RGB, pose heatmaps, densepose RGB
 
@@ -135,47 +136,11 @@ class TeacherConfig:
             raise ValueError(f"teacher: pyramid channel counts disagree: {sorted(c)}")
 
 
-class Teacher(nn.Module):
+class Teacher(PyramidTryOn):
     """Parser-based teacher. ``forward(person_repr (B,24,H,W), garment, garment_mask)``; same dict as the student
     plus ``part_weights``."""
 
-    flow_align_corners = False
     person_channels = PERSON_CHANNELS
 
     def __init__(self, cfg: TeacherConfig):
-        super().__init__()
-        self.cfg = cfg
-        self.person_mf = MF(cfg.person_mf)
-        self.garment_mf = MF(cfg.garment_mf)
-        self.afen = PartAFEN(cfg.afen)
-        self.mfg = MFG(cfg.mfg)
-
-    def warp_modules(self) -> List[nn.Module]:
-        return [self.person_mf, self.garment_mf, self.afen]
-
-    def gen_modules(self) -> List[nn.Module]:
-        return [self.mfg]
-
-    def warp_forward(self, person: torch.Tensor, garment: torch.Tensor, garment_mask: torch.Tensor,
-                     person_feats: Optional[List[torch.Tensor]] = None) -> Dict[str, object]:
-        """``person_feats``: the person pyramid when already computed (distillation dresses the same person
-        in two garments)."""
-        mask = (garment_mask > 0.5).to(garment.dtype)
-        garment = garment * mask
-        if person_feats is None:
-            person_feats = self.person_mf(person)
-        garment_feats = self.garment_mf(garment)
-        out = self.afen(person_feats, garment_feats, garment, mask)
-        out["person_feats"] = person_feats
-        out["garment_feats"] = garment_feats
-        return out
-
-    def gen_forward(self, person: torch.Tensor, warped_garment: torch.Tensor, warped_mask: torch.Tensor) -> Dict[str, torch.Tensor]:
-        raw = self.mfg(torch.cat([person, warped_garment, warped_mask], dim=1))
-        tryon, rendered, composite = compose_tryon(raw, warped_garment, warped_mask)
-        return {"tryon": tryon, "rendered": rendered, "composite_mask": composite}
-
-    def forward(self, person: torch.Tensor, garment: torch.Tensor, garment_mask: torch.Tensor) -> Dict[str, object]:
-        out = self.warp_forward(person, garment, garment_mask)
-        out.update(self.gen_forward(person, out["warped_garment"], out["warped_mask"]))
-        return out
+        super().__init__(cfg, PartAFEN)
