@@ -85,6 +85,7 @@ class TrainConfig:
     vgg_weights: Optional[str] = None
     weights: LossWeights = field(default_factory=LossWeights)
     max_items: int = 0  # 0: the whole split (tests use a few)
+    person_skip: str = "keep"  # keep | on | off: generator residual over the person (gen stage from a warp ckpt)
 
 
 # ------------------------------------------------------------------------------ distributed
@@ -329,6 +330,7 @@ class Trainer:
             self.model_cfg = model_config(kind, cfg.arch)
             self.model = build(kind, self.model_cfg)
             self.model_record = config_to_record(kind, cfg.arch, self.model_cfg)
+        self._set_person_skip(src)
         self.params = set_stage(self.model, cfg.stage)
         self.model.to(self.device)
         if self.channels_last:
@@ -385,6 +387,22 @@ class Trainer:
         if load_weights:
             self.model.load_state_dict(ck["model"])
             log.info("loaded weights from %s (stage %s, step %d)", path, ck.get("stage"), ck.get("step", 0))
+
+    def _set_person_skip(self, src) -> None:
+        """``--person-skip on|off`` picks the generator's output form; only before the generator has trained
+        (a gen stage started from a warp checkpoint, or a fresh network), since it changes what its map means."""
+        if self.cfg.person_skip == "keep":
+            return
+        want = self.cfg.person_skip == "on"
+        if self.model_cfg.person_skip == want:
+            return
+        trained_gen = src is not None and load_checkpoint(str(src)).get("stage") == "gen"
+        if trained_gen:
+            raise ValueError(f"train: --person-skip {self.cfg.person_skip}: {src} holds a generator trained "
+                             f"with person_skip={self.model_cfg.person_skip}")
+        self.model_cfg.person_skip = want
+        self.model_record = config_to_record(self.cfg.model, self.cfg.arch, self.model_cfg)
+        log.info("generator person skip: %s", self.cfg.person_skip)
 
     def _resume(self, path: Path) -> None:
         ck = load_checkpoint(str(path))
@@ -613,6 +631,8 @@ def parse_args(argv=None) -> TrainConfig:
     ap.add_argument("--vgg-weights", default=os.environ.get("MGVTON_VGG19"),
                     help="torchvision VGG19 weights file for the perceptual loss (env MGVTON_VGG19)")
     ap.add_argument("--max-items", type=int, default=0)
+    ap.add_argument("--person-skip", choices=["keep", "on", "off"], default="keep",
+                    help="generator renders a residual over the person picture (set before its gen stage)")
     ap.add_argument("--loss-weights", default="",
                     help="override loss weights, e.g. flow=5,smooth=6 (names: "
                          + ", ".join(f.name for f in dataclasses.fields(LossWeights)) + ")")
@@ -628,7 +648,8 @@ def parse_args(argv=None) -> TrainConfig:
                        steps=a.steps, lr=a.lr, lr_decay_frac=a.lr_decay_frac, seed=a.seed, resume=a.resume,
                        workers=a.workers, threads=a.threads, bf16=a.bf16, channels_last=a.channels_last,
                        curriculum=a.curriculum, log_every=a.log_every, sample_every=a.sample_every,
-                       ckpt_every=a.ckpt_every, vgg_weights=a.vgg_weights, max_items=a.max_items, weights=weights)
+                       ckpt_every=a.ckpt_every, vgg_weights=a.vgg_weights, max_items=a.max_items, weights=weights,
+                       person_skip=a.person_skip)
 
 
 def main(argv=None) -> int:

@@ -36,6 +36,7 @@ class DMVTONConfig:
     gen_input_channels: int = 7
     gen_output_channels: int = 4
     align_corners: bool = True
+    person_skip: bool = False  # generator renders a residual over the person picture (training/models/mfg.py)
 
 
 class InvertedResidual(nn.Module):

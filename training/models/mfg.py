@@ -13,7 +13,7 @@ try-on = warped * m + rendered * (1 - m) (composition is done by the caller).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, Tuple
+from typing import Dict, Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -100,10 +100,13 @@ class MFG(nn.Module):
         return self.head(x)
 
 
-def compose_tryon(raw: torch.Tensor, warped_garment: torch.Tensor, warped_mask: torch.Tensor):
-    """Split the generator map into rendered image and composite mask and blend (PF-AFN Eq. 5)."""
+def compose_tryon(raw: torch.Tensor, warped_garment: torch.Tensor, warped_mask: torch.Tensor,
+                  person_rgb: Optional[torch.Tensor] = None):
+    """Split the generator map into rendered image and composite mask and blend (PF-AFN Eq. 5).
+
+    ``person_rgb``: the person picture (B,3,H,W) the rendered image is a residual over (person skip)."""
     rendered, mask = torch.split(raw, [3, 1], dim=1)
-    rendered = torch.tanh(rendered)
+    rendered = torch.tanh(rendered) if person_rgb is None else torch.clamp(person_rgb + rendered, -1.0, 1.0)
     composite = torch.sigmoid(mask) * warped_mask
     tryon = warped_garment * composite + rendered * (1 - composite)
     return tryon, rendered, composite
@@ -121,7 +124,9 @@ class TwoStageTryOn(nn.Module):
     def gen_forward(self, person: torch.Tensor, warped_garment: torch.Tensor,
                     warped_mask: torch.Tensor) -> Dict[str, torch.Tensor]:
         raw = self.generator()(torch.cat([person, warped_garment, warped_mask], dim=1))  # (B, 4, H, W)
-        tryon, rendered, composite = compose_tryon(raw, warped_garment, warped_mask)
+        # the person's picture: the image itself (student, DM-VTON) or the agnostic image (teacher's channels 0-2)
+        skip = person[:, :3] if self.cfg.person_skip else None
+        tryon, rendered, composite = compose_tryon(raw, warped_garment, warped_mask, skip)
         return {"tryon": tryon, "rendered": rendered, "composite_mask": composite}
 
     def forward(self, person: torch.Tensor, garment: torch.Tensor, garment_mask: torch.Tensor) -> Dict[str, object]:

@@ -26,6 +26,7 @@ class StudentConfig:
     garment_mf: MFConfig = field(default_factory=MFConfig)
     afen: AFENConfig = field(default_factory=AFENConfig)
     mfg: MFGConfig = field(default_factory=MFGConfig)
+    person_skip: bool = False  # generator renders a residual over the person picture (training/models/mfg.py)
 
     def __post_init__(self) -> None:
         c = {self.person_mf.fpn_channels, self.garment_mf.fpn_channels, self.afen.fpn_channels}

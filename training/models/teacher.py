@@ -127,6 +127,7 @@ class TeacherConfig:
     garment_mf: MFConfig = field(default_factory=MFConfig)
     afen: PartAFENConfig = field(default_factory=PartAFENConfig)
     mfg: MFGConfig = field(default_factory=lambda: MFGConfig(in_channels=PERSON_CHANNELS + 4))
+    person_skip: bool = False  # generator renders a residual over the person picture (training/models/mfg.py)
 
     def __post_init__(self) -> None:
         if self.person_mf.in_channels != PERSON_CHANNELS:

@@ -180,3 +180,24 @@ def test_offset_grid_conventions():
     g = identity_grid(1, 5, 4, False)
     assert torch.allclose(convert_grid(convert_grid(g, False, True), True, False), g, atol=1e-6)
     assert torch.allclose(convert_grid(g, False, True), identity_grid(1, 5, 4, True), atol=1e-6)
+
+
+def test_person_skip_renders_a_residual_over_the_person():
+    cfg = model_config("student", "tiny")
+    cfg.person_skip = True
+    m = build("student", cfg).eval()
+    torch.manual_seed(0)
+    person = torch.rand(2, 3, 64, 48) * 2 - 1
+    warped = torch.rand(2, 3, 64, 48) * 2 - 1
+    wmask = torch.zeros(2, 1, 64, 48)  # nothing warped: the try-on is the rendered person
+    for p in m.mfg.parameters():  # a generator whose map is all zero leaves the person as it is
+        torch.nn.init.zeros_(p)
+    with torch.no_grad():
+        out = m.gen_forward(person, warped, wmask)
+    assert torch.allclose(out["tryon"], person, atol=1e-6)
+    cfg.person_skip = False
+    plain = build("student", cfg).eval()
+    for p in plain.mfg.parameters():
+        torch.nn.init.zeros_(p)
+    with torch.no_grad():
+        assert torch.allclose(plain.gen_forward(person, warped, wmask)["tryon"], torch.zeros_like(person))

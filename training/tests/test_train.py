@@ -130,3 +130,16 @@ def test_gen_stage_takes_the_architecture_from_the_warp_checkpoint(tmp_path, mon
     assert load_checkpoint(g["checkpoint"])["model_config"]["config"]["afen"]["corr_levels"] == 3
     with pytest.raises(ValueError, match="holds a student tiny"):
         train(_cfg(tmp_path, "x", model="teacher", stage="gen", steps=1, warp_ckpt=w["checkpoint"]), ds)
+
+
+def test_person_skip_is_chosen_before_the_generator_trains(tmp_path):
+    ds = FakeVitonHD(n=4, height=64, width=48)
+    w = train(_cfg(tmp_path, "w", model="student", stage="warp", steps=1), ds)
+    g = train(_cfg(tmp_path, "g", model="student", stage="gen", steps=2, warp_ckpt=w["checkpoint"],
+                   person_skip="on"), ds)
+    assert load_checkpoint(g["checkpoint"])["model_config"]["config"]["person_skip"] is True
+    m = model_from_checkpoint(g["checkpoint"]).eval()
+    assert m.cfg.person_skip
+    # a trained generator keeps the output form it was trained with
+    with pytest.raises(ValueError, match="person_skip=True"):
+        train(_cfg(tmp_path, "g2", model="student", stage="gen", steps=1, init=g["checkpoint"], person_skip="off"), ds)
