@@ -47,7 +47,7 @@ from torch.utils.data.distributed import DistributedSampler
 
 from .config import from_dict, load_file, to_dict
 from .losses import GenLoss, LossWeights, WarpLoss
-from .models import build, build_from_record, config_to_record, model_config, person_representation
+from .models import ARCHES, build, build_from_record, config_to_record, model_config, person_representation
 from .models.common import resize_flow
 from . import viz
 
@@ -604,7 +604,7 @@ def train(cfg: TrainConfig, dataset: Optional[Dataset] = None) -> Dict[str, Any]
 def parse_args(argv=None) -> TrainConfig:
     ap = argparse.ArgumentParser(prog="python -m training train", description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", choices=["teacher", "student"], required=True)
-    ap.add_argument("--arch", choices=["mg", "mg-lite", "dmvton", "tiny"], default="mg-lite")
+    ap.add_argument("--arch", choices=list(ARCHES), default="mg-lite")
     ap.add_argument("--stage", choices=["warp", "gen"], required=True)
     ap.add_argument("--data", required=True, help="dataset root in VITON-HD layout")
     ap.add_argument("--out", required=True, help="run folder (runs/NAME); never overwritten")

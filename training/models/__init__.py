@@ -2,7 +2,7 @@
 
 kinds: ``student`` (MGStudent, or the DM-VTON baseline with arch ``dmvton``) and
 ``teacher`` (parser-based). arch: ``mg`` (paper size), ``mg-lite`` (CPU real time),
-``dmvton`` (baseline), ``tiny`` (tests).
+``mg-mf`` (MF with DM-VTON's generator, for the ablation), ``dmvton`` (baseline), ``tiny`` (tests).
 """
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from .student import MGStudent, StudentConfig
 from .teacher import Teacher, TeacherConfig, person_representation
 from . import presets
 
-ARCHES = ("mg", "mg-lite", "dmvton", "tiny")
-COUNT_ARCHES = ("mg", "mg-lite", "dmvton", "teacher", "teacher-lite", "tiny", "teacher-tiny")
+ARCHES = ("mg", "mg-lite", "mg-mf", "dmvton", "tiny")
+COUNT_ARCHES = ("mg", "mg-lite", "mg-mf", "dmvton", "teacher", "teacher-lite", "tiny", "teacher-tiny")
 
 
 def model_config(kind: str, arch: str):

@@ -9,6 +9,8 @@
   3x3), ConvNeXt-like UIBs for downsampling (the depthwise runs on the narrow
   input, not the expanded tensor) and FFN UIBs at constant resolution, which
   measured several times cheaper on CPU than IB/ExtraDW blocks.
+* ``mg-mf`` - the ablation's "MF only" row: ``mg`` with DM-VTON's MobileNetV2 U-Net
+  generator in place of MFG.
 * ``tiny`` - for tests only (seconds per step at 64x48).
 
 Teachers: ``mg`` (pyramids of 256 channels, for distilling the paper student),
@@ -94,6 +96,8 @@ def _tiny_afen(cls=AFENConfig, **kw):
 def student(arch: str) -> StudentConfig:
     if arch == "mg":
         return StudentConfig()
+    if arch == "mg-mf":
+        return StudentConfig(generator="mbv2-unet")
     if arch == "mg-lite":
         return StudentConfig(person_mf=_lite_mf(), garment_mf=_lite_mf(), afen=_lite_afen(), mfg=_lite_mfg())
     if arch == "tiny":

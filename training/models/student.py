@@ -16,6 +16,7 @@ import torch
 import torch.nn as nn
 
 from .afen import AFEN, AFENConfig
+from .dmvton import MobileNetV2UNet
 from .mf import MF, MFConfig
 from .mfg import MFG, MFGConfig, TwoStageTryOn
 
@@ -26,12 +27,16 @@ class StudentConfig:
     garment_mf: MFConfig = field(default_factory=MFConfig)
     afen: AFENConfig = field(default_factory=AFENConfig)
     mfg: MFGConfig = field(default_factory=MFGConfig)
+    # "mfg", or "mbv2-unet": DM-VTON's MobileNetV2 U-Net in MFG's place (the ablation's "MF only" row)
+    generator: str = "mfg"
     person_skip: bool = False  # generator renders a residual over the person picture (training/models/mfg.py)
 
     def __post_init__(self) -> None:
         c = {self.person_mf.fpn_channels, self.garment_mf.fpn_channels, self.afen.fpn_channels}
         if len(c) != 1:
             raise ValueError(f"student: pyramid channel counts disagree: {sorted(c)}")
+        if self.generator not in ("mfg", "mbv2-unet"):
+            raise ValueError(f"student: unknown generator {self.generator!r}")
 
 
 class PyramidTryOn(TwoStageTryOn):
@@ -46,7 +51,11 @@ class PyramidTryOn(TwoStageTryOn):
         self.person_mf = MF(cfg.person_mf)
         self.garment_mf = MF(cfg.garment_mf)
         self.afen = afen_cls(cfg.afen)
-        self.mfg = MFG(cfg.mfg)
+        # (the attribute keeps its name for either generator: checkpoints and stage lists refer to it)
+        if getattr(cfg, "generator", "mfg") == "mbv2-unet":
+            self.mfg = MobileNetV2UNet(cfg.mfg.in_channels, cfg.mfg.out_channels)
+        else:
+            self.mfg = MFG(cfg.mfg)
 
     # the parts trained in each stage of the paper's two-stage schedule
     def warp_modules(self) -> List[nn.Module]:

@@ -93,7 +93,8 @@ OUT_KEYS = {"warped_garment", "warped_mask", "flow", "flows", "tryon", "rendered
 
 
 @pytest.mark.parametrize("kind,arch,size", [("student", "tiny", (64, 48)), ("student", "mg-lite", (64, 48)),
-                                            ("teacher", "tiny", (64, 48)), ("student", "dmvton", (64, 64))])
+                                            ("teacher", "tiny", (64, 48)), ("student", "dmvton", (64, 64)),
+                                            ("student", "mg-mf", (64, 64))])
 def test_full_model_train_eval_same_dict_and_grads(kind, arch, size):
     torch.manual_seed(0)
     cfg = model_config(kind, arch)
@@ -201,3 +202,13 @@ def test_person_skip_renders_a_residual_over_the_person():
         torch.nn.init.zeros_(p)
     with torch.no_grad():
         assert torch.allclose(plain.gen_forward(person, warped, wmask)["tryon"], torch.zeros_like(person))
+
+
+def test_mf_only_ablation_row_swaps_just_the_generator():
+    from training.models.dmvton import MobileNetV2UNet
+
+    mg, mf_only = build("student", model_config("student", "mg")), build("student", model_config("student", "mg-mf"))
+    assert isinstance(mf_only.mfg, MobileNetV2UNet) and isinstance(mg.mfg, MFG)
+    for part in ("person_mf", "garment_mf", "afen"):
+        a, b = getattr(mg, part).state_dict(), getattr(mf_only, part).state_dict()
+        assert {k: v.shape for k, v in a.items()} == {k: v.shape for k, v in b.items()}, part
