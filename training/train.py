@@ -348,9 +348,10 @@ class Trainer:
             for p in self.teacher.parameters():
                 p.requires_grad_(False)
             tc, sc = self.teacher.cfg.person_mf.fpn_channels, _fpn_channels(self.model)
-            if tc != sc:
+            if tc != sc and self._distilling():
                 raise ValueError(f"train: teacher pyramids have {tc} channels, the student's {sc}: "
-                                 f"distil with a teacher of the same width (--arch of the teacher run)")
+                                 f"distil with a teacher of the same width (--arch of the teacher run), or pass "
+                                 f"--loss-weights distill=0 to use the teacher only for its try-on inputs")
         elif kind == "student":
             log.warning("no --teacher: the student is trained on the person itself (self-reconstruction) "
                         "without distillation; it will tend to copy the garment it sees")
@@ -453,7 +454,7 @@ class Trainer:
             return (person_representation(batch), batch["cloth"], batch["cloth_mask"]), None, None
         if self.teacher is None:
             return (batch["person"], batch["cloth"], batch["cloth_mask"]), None, None
-        if self.cfg.stage == "gen":  # no distillation here: only the teacher's try-on t, the student's input
+        if not self._distilling():  # only the teacher's try-on t, the student's input
             with torch.no_grad(), self._autocast():
                 rep = person_representation(batch)
                 t = self.teacher(rep, batch["cloth_unpaired"], batch["cloth_mask_unpaired"])
@@ -473,6 +474,10 @@ class Trainer:
                   "person_feats": [f[b:] for f in t["person_feats"]],
                   "garment_feats": [f[b:] for f in t["garment_feats"]]}
         return (t_img, batch["cloth"], batch["cloth_mask"]), paired, t_img
+
+    def _distilling(self) -> bool:
+        """Pyramid-feature distillation runs in the student's warp stage unless its weight is 0."""
+        return self.cfg.stage == "warp" and self.cfg.weights.distill > 0
 
     def _autocast(self):
         if self.amp_dtype is None:

@@ -143,3 +143,16 @@ def test_person_skip_is_chosen_before_the_generator_trains(tmp_path):
     # a trained generator keeps the output form it was trained with
     with pytest.raises(ValueError, match="person_skip=True"):
         train(_cfg(tmp_path, "g2", model="student", stage="gen", steps=1, init=g["checkpoint"], person_skip="off"), ds)
+
+
+def test_teacher_of_another_width_only_supplies_inputs(tmp_path):
+    from training.losses import LossWeights
+
+    ds = FakeVitonHD(n=4, height=64, width=48)
+    tw = train(_cfg(tmp_path, "tw", model="teacher", stage="warp", steps=1), ds)
+    tg = train(_cfg(tmp_path, "tg", model="teacher", stage="gen", steps=1, warp_ckpt=tw["checkpoint"]), ds)
+    wide = dict(arch="mg-lite", teacher=tg["checkpoint"], model="student", stage="warp", steps=1)
+    with pytest.raises(ValueError, match="distill=0"):
+        train(_cfg(tmp_path, "sw", **wide), ds)
+    sw = train(_cfg(tmp_path, "sw", weights=LossWeights(distill=0), **wide), ds)
+    assert "distill" not in sw["history"][-1]
