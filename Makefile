@@ -2,15 +2,20 @@
 # both start from `make setup`, which is idempotent.
 SHELL := /bin/bash
 PY    := .venv/bin/python
+PY2   := .venv-torch2/bin/python
 BIN   := bin/mgvton
 GO_TEST_FLAGS ?= -timeout 30m -count=1
 export MGVTON_ORT_LIB ?= $(CURDIR)/lib/libonnxruntime.so
 export CGO_ENABLED := 1
 
-.PHONY: setup build run test test-go test-py bench fixtures synth train-student train-teacher export eval clean
+.PHONY: setup setup-torch2 build run test test-go test-py test-py-torch2 bench clean
 
 setup:
 	@scripts/setup.sh
+
+# the lab's tests also run on current PyTorch 2.x (PyPI) besides Debian's 1.13
+setup-torch2: setup
+	@scripts/setup-torch2.sh
 
 build: setup
 	go build -o $(BIN) .
@@ -18,9 +23,10 @@ build: setup
 run: build
 	$(BIN)
 
-test: setup
+test: setup setup-torch2
 	go vet ./...
 	$(PY) -m pytest -q training/tests
+	$(PY2) -m pytest -q -p no:cacheprovider training/tests
 	go build -o $(BIN) .
 	go test $(GO_TEST_FLAGS) -tags matprofile ./...
 
@@ -29,6 +35,9 @@ test-go: setup
 
 test-py: setup
 	$(PY) -m pytest -q training/tests
+
+test-py-torch2: setup-torch2
+	$(PY2) -m pytest -q -p no:cacheprovider training/tests
 
 bench: build
 	$(BIN) bench -json

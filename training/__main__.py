@@ -20,6 +20,7 @@ COMMANDS = {
     "export": ("training.export", "checkpoint -> ONNX model folder (warp.onnx, gen.onnx, manifest.json)"),
     "eval": ("training.evaluate", "evaluate a model folder, checkpoint or the naive baseline"),
     "count": ("training.count", "parameters, thop MACs and weight MiB of an architecture"),
+    "ablation": ("training.ablation", "the paper's Table 2 from the ablation runs' reports and benchmarks"),
     "import-dmvton": ("training.dmvton_import", "official DM-VTON checkpoints -> ONNX model folder"),
 }
 

@@ -86,7 +86,11 @@ def export_graph(module: nn.Module, inputs, in_names, out_names) -> bytes:
         warnings.filterwarnings("ignore", message=".*Constant folding.*")  # Slice steps: harmless
         kw = {}
         if "dynamo" in inspect.signature(torch.onnx.export).parameters:
-            kw["dynamo"] = False  # the TorchScript exporter: newer PyTorch defaults to the dynamo one
+            # the TorchScript exporter: PyTorch >= 2.9 defaults to the torch.export one and calls this one
+            # deprecated; it is the one both 1.13 and 2.x have, and the parity tests check what it writes
+            kw["dynamo"] = False
+            warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"torch\.onnx.*")
+            warnings.filterwarnings("ignore", message=".*legacy TorchScript-based ONNX export.*")
         torch.onnx.export(module, inputs, f, opset_version=OPSET, input_names=list(in_names),
                           output_names=list(out_names), do_constant_folding=True, **kw)
     return f.getvalue()

@@ -289,7 +289,10 @@ class Trainer:
         elif cfg.bf16 == "on" or (cfg.bf16 == "auto" and cpu_has_bf16()):
             self.amp_dtype = torch.bfloat16
         self.channels_last = cfg.channels_last == "on" or (cfg.channels_last == "auto" and cuda)
-        self.scaler = torch.cuda.amp.GradScaler(enabled=cuda and self.amp_dtype == torch.float16)
+        fp16 = cuda and self.amp_dtype == torch.float16
+        # torch.amp.GradScaler("cuda") since PyTorch 2.3; 1.13 only has the torch.cuda.amp one
+        self.scaler = (torch.amp.GradScaler("cuda", enabled=fp16) if hasattr(torch.amp, "GradScaler")
+                       else torch.cuda.amp.GradScaler(enabled=fp16))
 
         # run folder
         out = Path(cfg.out)
@@ -498,7 +501,7 @@ class Trainer:
         self.scaler.step(self.optimizer)
         self.scaler.update()
         self._last = (batch, out, inputs)
-        return {k: float(v) for k, v in terms.items()}
+        return {k: float(v.detach()) if torch.is_tensor(v) else float(v) for k, v in terms.items()}
 
     # -------------------------------------------------------------- loop
     def run(self) -> Dict[str, Any]:

@@ -18,8 +18,9 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-# np.clip is slow for small arrays in numpy 1.24 (argument checks); the ufunc is not.
-clip = np.core.umath.clip
+# np.clip is slow for small arrays in numpy 1.24 (argument checks); the ufunc is not (numpy 2 renamed
+# numpy.core to numpy._core and warns on the old name).
+clip = (np._core if hasattr(np, "_core") else np.core).umath.clip
 
 LIGHT = np.array([-0.32, -0.48, 0.82], np.float32)
 LIGHT /= np.linalg.norm(LIGHT)

@@ -1,0 +1,105 @@
+"""``python -m training ablation``: the paper's Table 2 on our data, from the files ``scripts/ablation.sh`` leaves.
+
+Each row is a folder ``DIR/<row>/`` holding ``report/metrics.json`` (``python -m training eval``) and, for a
+model the app can run, ``bench.json`` (``mgvton bench -json``: the exported ONNX graphs in ONNX Runtime, from
+Go). Size columns come from ``training.count`` for the row's architecture. Nothing is typed in by hand: a
+row with a missing file shows "—" and the reason is printed.
+
+Output: ``DIR/ablation.md`` (markdown table + how it was made) and ``DIR/ablation.json``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+from .count import measure
+
+# architecture names of metrics.json -> training.count names
+COUNT_NAME = {"mg": "mg", "mg-lite": "mg-lite", "mg-mf": "mg-mf", "dmvton": "dmvton", "teacher:mg-lite": "teacher-lite",
+              "teacher:mg": "teacher"}
+
+
+def _arch(model: Dict[str, Any]) -> Optional[str]:
+    arch = model.get("architecture")
+    if not arch:
+        return None
+    return COUNT_NAME.get(f"teacher:{arch}" if model.get("model") == "teacher" else arch)
+
+
+def row(folder: Path, height: int, width: int) -> Dict[str, Any]:
+    r: Dict[str, Any] = {"row": folder.name, "notes": []}
+    mpath = folder / "report" / "metrics.json"
+    if not mpath.is_file():
+        r["notes"].append(f"no {mpath}")
+        return r
+    rep = json.loads(mpath.read_text())
+    m = rep["metrics"]
+    r.update(ssim=m["ssim"]["mean"], psnr=m["psnr"]["mean"], warp_iou=m["warp_iou"]["mean"],
+             items=rep["data"]["items"], model=rep["model"])
+    arch = _arch(rep["model"]) if isinstance(rep["model"], dict) else None
+    r["arch"] = arch
+    if arch:
+        small, paper = measure(arch, height, width), measure(arch, 512, 384)
+        r.update(params=small["params"], macs=small["macs"], macs_512=paper["macs"], weights_mib=small["weights_mib"])
+    bpath = folder / "bench.json"
+    if bpath.is_file():
+        b = json.loads(bpath.read_text())
+        r["cpu_fps"] = b.get("model_fps")
+    elif arch:
+        r["notes"].append(f"no {bpath}")
+    return r
+
+
+def _fmt(v: Any, spec: str) -> str:
+    return "—" if v is None else format(v, spec)
+
+
+def table(rows: List[Dict[str, Any]], height: int, width: int) -> str:
+    head = (f"| row | arch | SSIM ↑ | PSNR ↑ | warp IoU ↑ | params | MACs {height}x{width} | MACs 512x384 | "
+            f"weights MiB | CPU FPS (Go, ONNX) |\n|---|---|---|---|---|---|---|---|---|---|\n")
+    lines = []
+    for r in rows:
+        lines.append("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
+            r["row"], r.get("arch") or "—", _fmt(r.get("ssim"), ".3f"), _fmt(r.get("psnr"), ".2f"),
+            _fmt(r.get("warp_iou"), ".3f"), _fmt(r.get("params"), ",d"),
+            _fmt(None if r.get("macs") is None else r["macs"] / 1e9, ".2f") + ("" if r.get("macs") is None else " G"),
+            _fmt(None if r.get("macs_512") is None else r["macs_512"] / 1e9, ".2f")
+            + ("" if r.get("macs_512") is None else " G"),
+            _fmt(r.get("weights_mib"), ".2f"), _fmt(r.get("cpu_fps"), ".2f")))
+    return head + "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m training ablation", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--dir", required=True, help="folder with one sub-folder per row (scripts/ablation.sh)")
+    ap.add_argument("--rows", required=True, help="comma-separated row folders, in table order")
+    ap.add_argument("--height", type=int, default=256)
+    ap.add_argument("--width", type=int, default=192)
+    ap.add_argument("--budget", default="", help="one line saying the training budget per row (for the report)")
+    a = ap.parse_args(argv)
+    root = Path(a.dir)
+    if not root.is_dir():
+        print(f"ablation: {root}: no such folder", file=sys.stderr)
+        return 2
+    rows = [row(root / name, a.height, a.width) for name in filter(None, a.rows.split(","))]
+    for r in rows:
+        for n in r["notes"]:
+            print(f"ablation: {r['row']}: {n}", file=sys.stderr)
+    md = "# Ablation (paper Table 2 on our data)\n\n"
+    if a.budget:
+        md += a.budget.strip() + "\n\n"
+    md += table(rows, a.height, a.width)
+    md += ("\nSSIM, PSNR and warp IoU: `python -m training eval` on the held-out synthetic test split (paired "
+           "setting). Sizes: `python -m training count`. CPU FPS: `mgvton bench -json` field `model_fps` "
+           "(warp + gen one frame after another, ONNX Runtime from Go, this machine's CPU).\n")
+    (root / "ablation.md").write_text(md)
+    (root / "ablation.json").write_text(json.dumps(rows, indent=1, default=str))
+    print(md)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
