@@ -671,5 +671,6 @@ def main(argv=None) -> int:
     except (ValueError, FileNotFoundError) as e:
         print(str(e), file=sys.stderr)
         return 2
-    print(f"done: {res['checkpoint']}")
+    if int(os.environ.get("RANK", "0")) == 0:
+        print(f"done: {res['checkpoint']}")
     return 0

@@ -99,6 +99,23 @@ def test_ddp_single_process_gloo(tmp_path, monkeypatch):
             dist.destroy_process_group()
 
 
+@pytest.mark.skipif(int(torch.__version__.split(".")[0]) < 2,
+                    reason="torchrun of Debian's torch 1.13 fails inside torch.distributed.elastic on Python 3.11; "
+                           "the same launch is tested on PyTorch 2.x (make test-py-torch2)")
+def test_torchrun_two_processes(tmp_path):
+    """The real launcher: torchrun, 2 CPU processes over gloo, one shared run folder, one checkpoint."""
+    fixture = REPO / "training" / "tests" / "fixtures" / "vitonhd_tiny"
+    torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
+    cmd = torchrun + ["-m", "training", "train", "--model", "student", "--arch", "tiny", "--stage", "warp",
+                      "--data", str(fixture), "--out", str(tmp_path / "ddp"), "--height", "64", "--width", "48",
+                      "--batch", "1", "--steps", "3", "--threads", "1", "--log-every", "1"]
+    r = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert r.stdout.count("done:") == 1 and "batch 1 x 2" in r.stdout
+    assert [p.name for p in tmp_path.iterdir()] == ["ddp"]  # both ranks wrote into one folder
+    assert load_checkpoint(str(tmp_path / "ddp" / "ckpt_last.pt"))["step"] == 3
+
+
 def test_cli_on_generated_fixture(tmp_path):
     fixture = REPO / "training" / "tests" / "fixtures" / "vitonhd_tiny"
     if not fixture.is_dir():
