@@ -405,6 +405,8 @@ class Trainer:
             raise ValueError(f"train: --person-skip {self.cfg.person_skip}: {src} holds a generator trained "
                              f"with person_skip={self.model_cfg.person_skip}")
         self.model_cfg.person_skip = want
+        if want:
+            self.model.start_from_person()
         self.model_record = config_to_record(self.cfg.model, self.cfg.arch, self.model_cfg)
         log.info("generator person skip: %s", self.cfg.person_skip)
 

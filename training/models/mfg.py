@@ -121,6 +121,15 @@ class TwoStageTryOn(nn.Module):
     def generator(self) -> nn.Module:
         raise NotImplementedError
 
+    def start_from_person(self) -> None:
+        """Zero the RGB rows of the generator's last conv: with the person skip, training then starts from
+        the input picture itself (a randomly initialised head adds noise of the size of the image)."""
+        last = [m for m in self.generator().modules() if isinstance(m, nn.Conv2d)][-1]
+        with torch.no_grad():
+            last.weight[:3].zero_()
+            if last.bias is not None:
+                last.bias[:3].zero_()
+
     def gen_forward(self, person: torch.Tensor, warped_garment: torch.Tensor,
                     warped_mask: torch.Tensor) -> Dict[str, torch.Tensor]:
         raw = self.generator()(torch.cat([person, warped_garment, warped_mask], dim=1))  # (B, 4, H, W)
