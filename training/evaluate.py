@@ -14,6 +14,12 @@ given; otherwise the report says "weights not available". Caveat printed in the
 report: a parser-free student sees the clothed person in this setting, so the
 paired numbers flatter it; FID on unpaired try-ons is the standard complement.
 
+Teacher-input setting (``--input-from TEACHER_CKPT``): the model's person input
+is the teacher's try-on of the person in another garment (the test pairs
+file's partner), and the target is still the real person: the student's
+training task on held-out data. Here copying the input cannot score, since
+the input wears another garment; the naive baseline pastes onto that input.
+
 Output: ``REPORT_DIR/report.md``, ``metrics.json``, ``samples.png`` (person |
 garment | warped | try-on | error) and ``worst.png``; written to a temporary
 folder and renamed at the end.
@@ -116,10 +122,32 @@ def checkpoint_runner(path: Path):
     return run, desc, (tc.get("height", 256), tc.get("width", 192))
 
 
+def teacher_input(path: Path) -> Callable[[Dict[str, torch.Tensor]], Dict[str, torch.Tensor]]:
+    """The teacher-input setting: a batch whose ``person`` (the model's input) is the teacher's try-on of
+    the person in the pairs file's other garment; ``target`` keeps the real person."""
+    from .models import person_representation
+    from .train import load_checkpoint, model_from_checkpoint
+
+    if load_checkpoint(str(path))["model_config"]["kind"] != "teacher":
+        raise ValueError(f"eval: --input-from {path}: not a teacher checkpoint")
+    teacher = model_from_checkpoint(str(path)).eval()
+
+    @torch.no_grad()
+    def dress(batch):
+        t = teacher(person_representation(batch), batch["cloth_unpaired"], batch["cloth_mask_unpaired"])
+        return {**batch, "person": t["tryon"].float().clamp(-1, 1)}
+
+    return dress
+
+
+def desc_input(input_from: Optional[str]) -> str:
+    return f"teacher try-on in another garment ({Path(input_from).parent.name})" if input_from else "the person"
+
+
 def evaluate(model: str, data: str, split: str, out: str, height: Optional[int] = None, width: Optional[int] = None,
              batch_size: int = 4, max_items: int = 0, fid_weights: Optional[str] = None,
              vgg16_weights: Optional[str] = None, lpips_weights: Optional[str] = None,
-             quiet: bool = False) -> Dict[str, Any]:
+             quiet: bool = False, input_from: Optional[str] = None) -> Dict[str, Any]:
     from .data import VitonHDDataset
 
     out_dir = Path(out)
@@ -135,6 +163,7 @@ def evaluate(model: str, data: str, split: str, out: str, height: Optional[int] 
     else:
         raise FileNotFoundError(f"eval: --model {model}: not 'naive', a model folder or a checkpoint")
     h, w = height or size[0], width or size[1]
+    dress = teacher_input(Path(input_from)) if input_from else None
     ds = VitonHDDataset(data, split=split, height=h, width=w, pairs="paired")
     n = min(len(ds), max_items) if max_items else len(ds)
     idx = list(range(n))
@@ -150,8 +179,9 @@ def evaluate(model: str, data: str, split: str, out: str, height: Optional[int] 
     for s in range(0, n, batch_size):
         items = [ds[i] for i in idx[s:s + batch_size]]
         batch = torch.utils.data.default_collate(items)
+        inp = dress(batch) if dress else batch
         with torch.no_grad():
-            res = run(batch)
+            res = run(inp)
         person01, tryon01 = (batch["person"] + 1) / 2, (res["tryon"].float().clamp(-1, 1) + 1) / 2
         region = batch["garment_region"]
         per["ssim"] += M.ssim(tryon01, person01).tolist()
@@ -170,7 +200,8 @@ def evaluate(model: str, data: str, split: str, out: str, height: Optional[int] 
             feats_fake.append(fid_net(tryon01).numpy())
         names += list(batch["name"])
         for j in range(len(items)):
-            keep.append({"person": batch["person"][j], "garment": batch["cloth"][j] * batch["cloth_mask"][j],
+            keep.append({**({"input (teacher)": inp["person"][j]} if dress else {}),
+                         "person": batch["person"][j], "garment": batch["cloth"][j] * batch["cloth_mask"][j],
                          "warped": res["warped_garment"][j].float(), "try-on": res["tryon"][j].float().clamp(-1, 1),
                          "error": ((res["tryon"][j].float() - batch["person"][j]).abs().mean(0, keepdim=True) / 2)})
         if not quiet:
@@ -184,7 +215,7 @@ def evaluate(model: str, data: str, split: str, out: str, height: Optional[int] 
     else:
         summary["fid"] = na if fid_net is None else "needs at least 2 images"
     report = {"model": desc, "data": {"root": Path(data).name, "split": split, "items": n, "height": h, "width": w,
-                                      "pairs": "paired"},
+                                      "pairs": "paired", "input": desc_input(input_from)},
               "metrics": summary, "per_image": {"name": names, **per}, "seconds": round(dt, 2)}
 
     out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -219,6 +250,7 @@ def render_markdown(r: Dict[str, Any]) -> str:
              f"- model: {mod.get('kind')}" + (f", architecture {mod['architecture']}" if mod.get("architecture") else "")
              + (f", step {mod['step']}" if mod.get("step") is not None else ""),
              f"- data: {d['root']} / {d['split']}, {d['items']} images at {d['height']}x{d['width']}, paired setting",
+             f"- model input: {d.get('input', 'the person')}",
              f"- time: {r['seconds']} s", "",
              "| metric | value | better |", "|---|---|---|"]
     rows = [("SSIM", "ssim", "higher"), ("PSNR (dB)", "psnr", "higher"), ("L1, whole image [0,1]", "l1", "lower"),
@@ -243,6 +275,8 @@ def main(argv=None) -> int:
     ap.add_argument("--width", type=int)
     ap.add_argument("--batch", type=int, default=4)
     ap.add_argument("--max-items", type=int, default=0)
+    ap.add_argument("--input-from", help="teacher checkpoint: the model's input is the teacher's try-on of the "
+                    "person in another garment (the target stays the real person)")
     ap.add_argument("--fid-weights", default=os.environ.get("MGVTON_FID_INCEPTION"),
                     help="pytorch-fid pt_inception-2015-12-05 weights (env MGVTON_FID_INCEPTION)")
     ap.add_argument("--vgg16-weights", default=os.environ.get("MGVTON_VGG16"),
@@ -252,7 +286,7 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
     try:
         r = evaluate(a.model, a.data, a.split, a.out, a.height, a.width, a.batch, a.max_items, a.fid_weights,
-                     a.vgg16_weights, a.lpips_weights)
+                     a.vgg16_weights, a.lpips_weights, input_from=a.input_from)
     except (ValueError, FileExistsError, FileNotFoundError) as e:
         print(str(e), file=sys.stderr)
         return 2

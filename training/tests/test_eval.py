@@ -74,3 +74,26 @@ def test_eval_checkpoint(tmp_path):
                            width=48, batch=2, steps=1, threads=1), FakeVitonHD(n=2))["checkpoint"]
     r = evaluate(ck, str(FIXTURE), "test", str(tmp_path / "rep"), quiet=True)
     assert r["model"]["architecture"] == "tiny" and r["data"]["height"] == 64
+
+
+@pytest.mark.skipif(not FIXTURE.is_dir(), reason="fixture vitonhd_tiny not present")
+def test_eval_teacher_input_setting(tmp_path):
+    from training.evaluate import evaluate
+    from training.tests.conftest import FakeVitonHD
+    from training.train import TrainConfig, train
+
+    small = dict(arch="tiny", height=64, width=48, batch=2, steps=1, threads=1)
+    ds = FakeVitonHD(n=2)
+    tw = train(TrainConfig(model="teacher", stage="warp", out=str(tmp_path / "tw"), **small), ds)["checkpoint"]
+    tg = train(TrainConfig(model="teacher", stage="gen", warp_ckpt=tw, out=str(tmp_path / "tg"), **small),
+               ds)["checkpoint"]
+    paired = evaluate("naive", str(FIXTURE), "test", str(tmp_path / "a"), height=64, width=48, quiet=True)
+    dressed = evaluate("naive", str(FIXTURE), "test", str(tmp_path / "b"), height=64, width=48, quiet=True,
+                       input_from=tg)
+    # the untrained teacher's try-on is a poor picture of the person: pasting onto it scores lower
+    assert dressed["metrics"]["ssim"]["mean"] < paired["metrics"]["ssim"]["mean"]
+    assert "teacher" in dressed["data"]["input"] and "teacher" in (tmp_path / "b" / "report.md").read_text()
+    with pytest.raises(ValueError, match="not a teacher"):
+        student = train(TrainConfig(model="student", stage="warp", out=str(tmp_path / "s"), **small), ds)
+        evaluate("naive", str(FIXTURE), "test", str(tmp_path / "c"), height=64, width=48, quiet=True,
+                 input_from=student["checkpoint"])
