@@ -126,6 +126,7 @@ def teacher_input(path: Path) -> Callable[[Dict[str, torch.Tensor]], Dict[str, t
     """The teacher-input setting: a batch whose ``person`` (the model's input) is the teacher's try-on of
     the person in the pairs file's other garment; ``target`` keeps the real person."""
     from .models import person_representation
+    from .models.teacher import keep_person
     from .train import load_checkpoint, model_from_checkpoint
 
     if load_checkpoint(str(path))["model_config"]["kind"] != "teacher":
@@ -135,7 +136,7 @@ def teacher_input(path: Path) -> Callable[[Dict[str, torch.Tensor]], Dict[str, t
     @torch.no_grad()
     def dress(batch):
         t = teacher(person_representation(batch), batch["cloth_unpaired"], batch["cloth_mask_unpaired"])
-        return {**batch, "person": t["tryon"].float().clamp(-1, 1)}
+        return {**batch, "person": keep_person(t, batch).clamp(-1, 1)}
 
     return dress
 

@@ -48,6 +48,7 @@ from torch.utils.data.distributed import DistributedSampler
 from .config import from_dict, load_file, to_dict
 from .losses import GenLoss, LossWeights, WarpLoss
 from .models import ARCHES, build, build_from_record, config_to_record, model_config, person_representation
+from .models.teacher import keep_person
 from .models.common import resize_flow
 from . import viz
 
@@ -463,7 +464,7 @@ class Trainer:
             with torch.no_grad(), self._autocast():
                 rep = person_representation(batch)
                 t = self.teacher(rep, batch["cloth_unpaired"], batch["cloth_mask_unpaired"])
-            t_img = t["tryon"].float()
+            t_img = keep_person(t, batch)
             return (t_img, batch["cloth"], batch["cloth_mask"]), None, t_img
         with torch.no_grad(), self._autocast():
             rep = person_representation(batch)
@@ -474,7 +475,7 @@ class Trainer:
             t = self.teacher.warp_forward(torch.cat([rep, rep]), torch.cat([batch["cloth_unpaired"], batch["cloth"]]),
                                           torch.cat([batch["cloth_mask_unpaired"], batch["cloth_mask"]]),
                                           person_feats=pf)
-            t_img = self.teacher.gen_forward(rep, t["warped_garment"][:b], t["warped_mask"][:b])["tryon"].float()
+            t_img = keep_person(self.teacher.gen_forward(rep, t["warped_garment"][:b], t["warped_mask"][:b]), batch)
         paired = {"warped_garment": t["warped_garment"][b:].float(),
                   "person_feats": [f[b:] for f in t["person_feats"]],
                   "garment_feats": [f[b:] for f in t["garment_feats"]]}

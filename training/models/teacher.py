@@ -137,6 +137,15 @@ class TeacherConfig:
             raise ValueError(f"teacher: pyramid channel counts disagree: {sorted(c)}")
 
 
+def keep_person(gen_out: Dict[str, torch.Tensor], batch: Dict[str, torch.Tensor]) -> torch.Tensor:
+    """The teacher's try-on as the student's input: wherever the person shows neither the garment being
+    replaced (``garment_region``, from the parsing only the teacher may use) nor the new garment (the
+    composite mask), the person's own pixels are kept - face, arms, background, which the agnostic input
+    greys out and a briefly trained generator paints back blurred and grey. (B,3,H,W) in [-1,1]."""
+    keep = (1 - batch["garment_region"]) * (1 - gen_out["composite_mask"].float())
+    return gen_out["tryon"].float() * (1 - keep) + batch["person"] * keep
+
+
 class Teacher(PyramidTryOn):
     """Parser-based teacher. ``forward(person_repr (B,24,H,W), garment, garment_mask)``; same dict as the student
     plus ``part_weights``."""

@@ -212,3 +212,15 @@ def test_mf_only_ablation_row_swaps_just_the_generator():
     for part in ("person_mf", "garment_mf", "afen"):
         a, b = getattr(mg, part).state_dict(), getattr(mf_only, part).state_dict()
         assert {k: v.shape for k, v in a.items()} == {k: v.shape for k, v in b.items()}, part
+
+
+def test_teacher_input_keeps_the_person_outside_both_garments():
+    from training.models.teacher import keep_person
+
+    person, tryon = torch.full((1, 3, 4, 4), 0.5), torch.full((1, 3, 4, 4), -0.5)
+    region, comp = torch.zeros(1, 1, 4, 4), torch.zeros(1, 1, 4, 4)
+    region[..., :2, :] = 1  # the old garment: top half
+    comp[..., :, :2] = 1  # the new garment: left half
+    t = keep_person({"tryon": tryon, "composite_mask": comp}, {"person": person, "garment_region": region})
+    assert torch.equal(t[..., 2:, 2:], person[..., 2:, 2:])  # neither garment: the person's own pixels
+    assert torch.equal(t[..., :2, :], tryon[..., :2, :]) and torch.equal(t[..., :, :2], tryon[..., :, :2])
