@@ -9,7 +9,7 @@
 # lite one and these pyramids have 256 channels. Then ONNX export, evaluation on the test split and the Go
 # benchmark of the exported graphs, and `python -m training ablation` writes OUT/ablation.md.
 #
-# Usage: scripts/ablation.sh DATA TEACHER_CKPT OUT [WARP_STEPS] [GEN_STEPS] [BATCH]
+# Usage: scripts/ablation.sh DATA TEACHER_CKPT OUT [WARP_STEPS] [GEN_STEPS] [BATCH] [EVAL_ITEMS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${1:?dataset in VITON-HD layout with a test split}
@@ -18,6 +18,7 @@ OUT=${3:?output folder, e.g. runs/ablation}
 WARP=${4:-150}
 GEN=${5:-100}
 BATCH=${6:-4}
+EVAL_ITEMS=${7:-0}  # 0: the whole test split
 PY=.venv/bin/python
 BIN=bin/mgvton
 ROWS=(dmvton mg-mf mg)
@@ -37,7 +38,11 @@ for arch in "${ROWS[@]}"; do
   [ -d "$row/model" ] || $PY -m training export --ckpt "$row/gen/ckpt_last.pt" --out "$row/model" \
       --name "ablation-$arch"
   rm -rf "$row/report"
-  $PY -m training eval --model "$row/model" --data "$DATA" --split test --out "$row/report"
+  $PY -m training eval --model "$row/model" --data "$DATA" --split test --out "$row/report" \
+      --max-items "$EVAL_ITEMS"
+  rm -rf "$row/report-t"
+  $PY -m training eval --model "$row/model" --data "$DATA" --split test --out "$row/report-t" \
+      --max-items "$EVAL_ITEMS" --input-from "$TEACHER"
   $BIN bench -json -model "$row/model" -frames 30 -offline 10 > "$row/bench.json.tmp"
   mv "$row/bench.json.tmp" "$row/bench.json"
 done
@@ -46,8 +51,13 @@ for extra in teacher naive; do
   row="$OUT/$extra"
   [ -f "$row/report/metrics.json" ] && continue
   mkdir -p "$row"
+  rm -rf "$row/report-t"
   model=$([ "$extra" = teacher ] && echo "$TEACHER" || echo naive)
-  $PY -m training eval --model "$model" --data "$DATA" --split test --out "$row/report"
+  $PY -m training eval --model "$model" --data "$DATA" --split test --out "$row/report" --max-items "$EVAL_ITEMS"
+  if [ "$extra" = naive ]; then
+    $PY -m training eval --model naive --data "$DATA" --split test --out "$row/report-t" \
+        --max-items "$EVAL_ITEMS" --input-from "$TEACHER"
+  fi
 done
 
 $PY -m training ablation --dir "$OUT" --rows dmvton,mg-mf,mg,teacher,naive \

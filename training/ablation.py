@@ -1,6 +1,7 @@
 """``python -m training ablation``: the paper's Table 2 on our data, from the files ``scripts/ablation.sh`` leaves.
 
-Each row is a folder ``DIR/<row>/`` holding ``report/metrics.json`` (``python -m training eval``) and, for a
+Each row is a folder ``DIR/<row>/`` holding ``report/metrics.json`` (``python -m training eval``, paired
+setting), optionally ``report-t/metrics.json`` (the teacher-input setting, ``--input-from``) and, for a
 model the app can run, ``bench.json`` (``mgvton bench -json``: the exported ONNX graphs in ONNX Runtime, from
 Go). Size columns come from ``training.count`` for the row's architecture. Nothing is typed in by hand: a
 row with a missing file shows "—" and the reason is printed.
@@ -18,7 +19,8 @@ from typing import Any, Dict, List, Optional
 from .count import measure
 
 # architecture names of metrics.json -> training.count names
-COUNT_NAME = {"mg": "mg", "mg-lite": "mg-lite", "mg-mf": "mg-mf", "dmvton": "dmvton", "teacher:mg-lite": "teacher-lite",
+COUNT_NAME = {"mg": "mg", "mg-lite": "mg-lite", "mg-mf": "mg-mf", "dmvton": "dmvton", "tiny": "tiny",
+              "teacher:mg-lite": "teacher-lite", "teacher:tiny": "teacher-tiny",
               "teacher:mg": "teacher"}
 
 
@@ -39,6 +41,10 @@ def row(folder: Path, height: int, width: int) -> Dict[str, Any]:
     m = rep["metrics"]
     r.update(ssim=m["ssim"]["mean"], psnr=m["psnr"]["mean"], warp_iou=m["warp_iou"]["mean"],
              items=rep["data"]["items"], model=rep["model"])
+    tpath = folder / "report-t" / "metrics.json"
+    if tpath.is_file():
+        mt = json.loads(tpath.read_text())["metrics"]
+        r.update(ssim_t=mt["ssim"]["mean"], psnr_t=mt["psnr"]["mean"])
     arch = _arch(rep["model"]) if isinstance(rep["model"], dict) else None
     r["arch"] = arch
     if arch:
@@ -58,13 +64,14 @@ def _fmt(v: Any, spec: str) -> str:
 
 
 def table(rows: List[Dict[str, Any]], height: int, width: int) -> str:
-    head = (f"| row | arch | SSIM ↑ | PSNR ↑ | warp IoU ↑ | params | MACs {height}x{width} | MACs 512x384 | "
-            f"weights MiB | CPU FPS (Go, ONNX) |\n|---|---|---|---|---|---|---|---|---|---|\n")
+    head = (f"| row | arch | SSIM ↑ | PSNR ↑ | SSIM ↑ (teacher input) | PSNR ↑ (teacher input) | warp IoU ↑ | params | "
+            f"MACs {height}x{width} | MACs 512x384 | weights MiB | CPU FPS (Go, ONNX) |\n"
+            f"|---|---|---|---|---|---|---|---|---|---|---|---|\n")
     lines = []
     for r in rows:
-        lines.append("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
+        lines.append("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
             r["row"], r.get("arch") or "—", _fmt(r.get("ssim"), ".3f"), _fmt(r.get("psnr"), ".2f"),
-            _fmt(r.get("warp_iou"), ".3f"), _fmt(r.get("params"), ",d"),
+            _fmt(r.get("ssim_t"), ".3f"), _fmt(r.get("psnr_t"), ".2f"), _fmt(r.get("warp_iou"), ".3f"), _fmt(r.get("params"), ",d"),
             _fmt(None if r.get("macs") is None else r["macs"] / 1e9, ".2f") + ("" if r.get("macs") is None else " G"),
             _fmt(None if r.get("macs_512") is None else r["macs_512"] / 1e9, ".2f")
             + ("" if r.get("macs_512") is None else " G"),
@@ -93,7 +100,9 @@ def main(argv=None) -> int:
         md += a.budget.strip() + "\n\n"
     md += table(rows, a.height, a.width)
     md += ("\nSSIM, PSNR and warp IoU: `python -m training eval` on the held-out synthetic test split (paired "
-           "setting). Sizes: `python -m training count`. CPU FPS: `mgvton bench -json` field `model_fps` "
+           "setting: the model sees the person wearing the garment, so a generator that copies its input scores "
+           "well). Teacher input: the same with `--input-from TEACHER`, the model sees the teacher's try-on of the "
+           "person in another garment and must give back the real person. Sizes: `python -m training count`. CPU FPS: `mgvton bench -json` field `model_fps` "
            "(warp + gen one frame after another, ONNX Runtime from Go, this machine's CPU).\n")
     (root / "ablation.md").write_text(md)
     (root / "ablation.json").write_text(json.dumps(rows, indent=1, default=str))
