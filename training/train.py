@@ -87,6 +87,7 @@ class TrainConfig:
     weights: LossWeights = field(default_factory=LossWeights)
     max_items: int = 0  # 0: the whole split (tests use a few)
     person_skip: str = "keep"  # keep | on | off: generator residual over the person (gen stage from a warp ckpt)
+    flow_downsample: int = 0  # 0: keep the network's; 1 or 2: estimate the flow at 1/N of the input (student)
 
 
 # ------------------------------------------------------------------------------ distributed
@@ -335,6 +336,11 @@ class Trainer:
             self.model = build(kind, self.model_cfg)
             self.model_record = config_to_record(kind, cfg.arch, self.model_cfg)
         self._set_person_skip(src)
+        if cfg.flow_downsample:
+            if not hasattr(self.model_cfg, "flow_downsample"):
+                raise ValueError(f"train: --flow-downsample: a {cfg.model} {cfg.arch} has no such setting")
+            self.model_cfg.flow_downsample = cfg.flow_downsample
+            self.model_record = config_to_record(cfg.model, cfg.arch, self.model_cfg)
         self.params = set_stage(self.model, cfg.stage)
         self.model.to(self.device)
         if self.channels_last:
@@ -642,6 +648,9 @@ def parse_args(argv=None) -> TrainConfig:
     ap.add_argument("--vgg-weights", default=os.environ.get("MGVTON_VGG19"),
                     help="torchvision VGG19 weights file for the perceptual loss (env MGVTON_VGG19)")
     ap.add_argument("--max-items", type=int, default=0)
+    ap.add_argument("--flow-downsample", type=int, choices=[1, 2], default=0,
+                    help="student: estimate the appearance flow at 1/N of the input and upsample it (weights "
+                         "trained at half resolution run this way at full resolution)")
     ap.add_argument("--person-skip", choices=["keep", "on", "off"], default="keep",
                     help="generator renders a residual over the person picture (set before its gen stage)")
     ap.add_argument("--loss-weights", default="",
@@ -660,7 +669,7 @@ def parse_args(argv=None) -> TrainConfig:
                        workers=a.workers, threads=a.threads, bf16=a.bf16, channels_last=a.channels_last,
                        curriculum=a.curriculum, log_every=a.log_every, sample_every=a.sample_every,
                        ckpt_every=a.ckpt_every, vgg_weights=a.vgg_weights, max_items=a.max_items, weights=weights,
-                       person_skip=a.person_skip)
+                       person_skip=a.person_skip, flow_downsample=a.flow_downsample)
 
 
 def main(argv=None) -> int:

@@ -14,8 +14,10 @@ from typing import Dict, List, Optional
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 from .afen import AFEN, AFENConfig
+from .common import resize_flow, warp
 from .dmvton import MobileNetV2UNet
 from .mf import MF, MFConfig
 from .mfg import MFG, MFGConfig, TwoStageTryOn
@@ -29,12 +31,16 @@ class StudentConfig:
     mfg: MFGConfig = field(default_factory=MFGConfig)
     # "mfg", or "mbv2-unet": DM-VTON's MobileNetV2 U-Net in MFG's place (the ablation's "MF only" row)
     generator: str = "mfg"
+    # appearance flow estimated at 1/flow_downsample of the input (1 or 2), then upsampled
+    flow_downsample: int = 1
     person_skip: bool = False  # generator renders a residual over the person picture (training/models/mfg.py)
 
     def __post_init__(self) -> None:
         c = {self.person_mf.fpn_channels, self.garment_mf.fpn_channels, self.afen.fpn_channels}
         if len(c) != 1:
             raise ValueError(f"student: pyramid channel counts disagree: {sorted(c)}")
+        if self.flow_downsample not in (1, 2):
+            raise ValueError(f"student: flow_downsample must be 1 or 2, got {self.flow_downsample}")
         if self.generator not in ("mfg", "mbv2-unet"):
             raise ValueError(f"student: unknown generator {self.generator!r}")
 
@@ -73,10 +79,17 @@ class PyramidTryOn(TwoStageTryOn):
         in two garments)."""
         mask = (garment_mask > 0.5).to(garment.dtype)
         garment = garment * mask
+        k = getattr(self.cfg, "flow_downsample", 1)
+        # flow at 1/k of the input: pyramids and AFEN see k x k average-pooled images (what training at
+        # 1/k resolution showed them); the final flow is upsampled and warps the full-resolution garment
+        p_in, g_in, m_in = (person, garment, mask) if k == 1 else (F.avg_pool2d(x, k) for x in (person, garment, mask))
         if person_feats is None:
-            person_feats = self.person_mf(person)
-        garment_feats = self.garment_mf(garment)
-        out = self.afen(person_feats, garment_feats, garment, mask)
+            person_feats = self.person_mf(p_in)
+        garment_feats = self.garment_mf(g_in)
+        out = self.afen(person_feats, garment_feats, g_in, m_in)
+        if k > 1:
+            flow = resize_flow(out["flow"], garment.shape[-2:])
+            out.update(flow=flow, warped_garment=warp(garment, flow), warped_mask=warp(mask, flow))
         out["person_feats"] = person_feats
         out["garment_feats"] = garment_feats
         return out

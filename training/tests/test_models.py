@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from training.models import build, build_from_record, config_to_record, model_config, person_representation
 from training.models.afen import AFEN
@@ -224,3 +225,23 @@ def test_teacher_input_keeps_the_person_outside_both_garments():
     t = keep_person({"tryon": tryon, "composite_mask": comp}, {"person": person, "garment_region": region})
     assert torch.equal(t[..., 2:, 2:], person[..., 2:, 2:])  # neither garment: the person's own pixels
     assert torch.equal(t[..., :2, :], tryon[..., :2, :]) and torch.equal(t[..., :, :2], tryon[..., :, :2])
+
+
+def test_flow_at_half_resolution_matches_the_half_resolution_network():
+    from training.models.common import resize_flow
+
+    torch.manual_seed(0)
+    cfg = model_config("student", "tiny")
+    half = build("student", cfg).eval()
+    cfg2 = model_config("student", "tiny")
+    cfg2.flow_downsample = 2
+    full = build("student", cfg2).eval()
+    full.load_state_dict(half.state_dict())  # same weights, no new parameters
+    person, garment = torch.rand(1, 3, 128, 96) * 2 - 1, torch.rand(1, 3, 128, 96) * 2 - 1
+    mask = torch.zeros(1, 1, 128, 96)
+    mask[..., 20:100, 16:80] = 1
+    with torch.no_grad():
+        small = half.warp_forward(F.avg_pool2d(person, 2), F.avg_pool2d(garment * mask, 2), F.avg_pool2d(mask, 2))
+        big = full.warp_forward(person, garment, mask)
+    assert big["flow"].shape[-2:] == (128, 96) and big["warped_garment"].shape[-2:] == (128, 96)
+    assert torch.allclose(big["flow"], resize_flow(small["flow"], (128, 96)), atol=1e-5)

@@ -173,3 +173,11 @@ def test_teacher_of_another_width_only_supplies_inputs(tmp_path):
         train(_cfg(tmp_path, "sw", **wide), ds)
     sw = train(_cfg(tmp_path, "sw", weights=LossWeights(distill=0), **wide), ds)
     assert "distill" not in sw["history"][-1]
+
+
+def test_flow_downsample_is_recorded_and_refused_for_the_teacher(tmp_path):
+    ds = FakeVitonHD(n=4, height=64, width=48)
+    w = train(_cfg(tmp_path, "w", model="student", stage="warp", steps=1, flow_downsample=2), ds)
+    assert load_checkpoint(w["checkpoint"])["model_config"]["config"]["flow_downsample"] == 2
+    with pytest.raises(ValueError, match="no such setting"):
+        train(_cfg(tmp_path, "t", model="teacher", stage="warp", steps=1, flow_downsample=2), ds)
