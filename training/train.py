@@ -87,6 +87,7 @@ class TrainConfig:
     weights: LossWeights = field(default_factory=LossWeights)
     max_items: int = 0  # 0: the whole split (tests use a few)
     person_skip: str = "keep"  # keep | on | off: generator residual over the person (gen stage from a warp ckpt)
+    stop_after: int = 0  # stop (and checkpoint) after this step, the schedule still planned for ``steps``
     flow_downsample: int = 0  # 0: keep the network's; 1 or 2: estimate the flow at 1/N of the input (student)
 
 
@@ -528,12 +529,13 @@ class Trainer:
                   f"threads {torch.get_num_threads()}, amp {self.amp_dtype}, channels_last {self.channels_last}, "
                   f"perceptual: {self.loss.perceptual.kind}")
         t0, seen0 = time.perf_counter(), 0
-        while self.step < cfg.steps:
+        end = min(cfg.steps, cfg.stop_after) if cfg.stop_after > 0 else cfg.steps
+        while self.step < end:
             epoch = self.step // per_epoch
             sampler.set_epoch(epoch)
             sampler.skip = (self.step % per_epoch) * cfg.batch
             for batch in loader:
-                if self.step >= cfg.steps:
+                if self.step >= end:
                     break
                 batch = _to(batch, self.device, self.channels_last)
                 if cfg.curriculum > 0 and self.step < cfg.curriculum * cfg.steps:
@@ -545,7 +547,7 @@ class Trainer:
                 if not all(math.isfinite(v) for v in terms.values()):
                     raise FloatingPointError(f"train: non-finite loss at step {self.step}: {terms}")
                 rec = {"step": self.step, **terms}
-                if self.step % cfg.log_every == 0 or self.step == cfg.steps or self.step == 1:
+                if self.step % cfg.log_every == 0 or self.step == end or self.step == 1:
                     dt = time.perf_counter() - t0
                     rec["samples_per_s"] = seen0 / max(dt, 1e-9)
                     self._log(f"step {self.step}/{cfg.steps} loss {terms['total']:.4f} (" +
@@ -553,9 +555,9 @@ class Trainer:
                               f") {rec['samples_per_s']:.2f} samples/s lr {lr_at(self.step - 1, cfg):.2e}")
                     t0, seen0 = time.perf_counter(), 0
                 self.history.append(rec)
-                if self.step % cfg.sample_every == 0 or self.step == cfg.steps:
+                if self.step % cfg.sample_every == 0 or self.step == end:
                     self.samples()
-                if self.step % cfg.ckpt_every == 0 or self.step == cfg.steps:
+                if self.step % cfg.ckpt_every == 0 or self.step == end:
                     self.checkpoint()
                     self.curves()
         if self.dist.enabled:
@@ -648,6 +650,8 @@ def parse_args(argv=None) -> TrainConfig:
     ap.add_argument("--vgg-weights", default=os.environ.get("MGVTON_VGG19"),
                     help="torchvision VGG19 weights file for the perceptual loss (env MGVTON_VGG19)")
     ap.add_argument("--max-items", type=int, default=0)
+    ap.add_argument("--stop-after", type=int, default=0,
+                    help="stop and checkpoint after this step; the lr schedule still plans --steps (--resume goes on)")
     ap.add_argument("--flow-downsample", type=int, choices=[1, 2], default=0,
                     help="student: estimate the appearance flow at 1/N of the input and upsample it (weights "
                          "trained at half resolution run this way at full resolution)")
@@ -669,7 +673,8 @@ def parse_args(argv=None) -> TrainConfig:
                        workers=a.workers, threads=a.threads, bf16=a.bf16, channels_last=a.channels_last,
                        curriculum=a.curriculum, log_every=a.log_every, sample_every=a.sample_every,
                        ckpt_every=a.ckpt_every, vgg_weights=a.vgg_weights, max_items=a.max_items, weights=weights,
-                       person_skip=a.person_skip, flow_downsample=a.flow_downsample)
+                       person_skip=a.person_skip, flow_downsample=a.flow_downsample,
+                       stop_after=a.stop_after)
 
 
 def main(argv=None) -> int:

@@ -36,9 +36,10 @@ def test_student_warp_loss_falls(tmp_path):
 def test_checkpoint_is_self_describing_and_resume_is_exact(tmp_path):
     ds = FakeVitonHD(n=8, height=64, width=48)
     straight = train(_cfg(tmp_path, "a", model="student", stage="warp", steps=6), ds)
-    part = train(_cfg(tmp_path, "b", model="student", stage="warp", steps=3), ds)
+    part = train(_cfg(tmp_path, "b", model="student", stage="warp", steps=6, stop_after=3), ds)
     ck = load_checkpoint(part["checkpoint"])
     assert ck["step"] == 3 and ck["model_config"]["arch"] == "tiny" and ck["train_config"]["batch"] == 4
+    assert part["step"] == 3
     assert ck["data"]["items"] == 8 and "optimizer" in ck
     resumed = train(_cfg(tmp_path, "b", model="student", stage="warp", steps=6, resume=True), ds)
     assert resumed["step"] == 6
