@@ -31,7 +31,10 @@ def _arch(model: Dict[str, Any]) -> Optional[str]:
     return COUNT_NAME.get(f"teacher:{arch}" if model.get("model") == "teacher" else arch)
 
 
-def row(folder: Path, height: int, width: int) -> Dict[str, Any]:
+APP_SIZE = (256, 192)  # the size the app runs, where MACs and FPS are reported
+
+
+def row(folder: Path) -> Dict[str, Any]:
     r: Dict[str, Any] = {"row": folder.name, "notes": []}
     mpath = folder / "report" / "metrics.json"
     if not mpath.is_file():
@@ -48,7 +51,7 @@ def row(folder: Path, height: int, width: int) -> Dict[str, Any]:
     arch = _arch(rep["model"]) if isinstance(rep["model"], dict) else None
     r["arch"] = arch
     if arch:
-        small, paper = measure(arch, height, width), measure(arch, 512, 384)
+        small, paper = measure(arch, *APP_SIZE), measure(arch, 512, 384)
         r.update(params=small["params"], macs=small["macs"], macs_512=paper["macs"], weights_mib=small["weights_mib"])
     bpath = folder / "bench.json"
     if bpath.is_file():
@@ -63,7 +66,8 @@ def _fmt(v: Any, spec: str) -> str:
     return "—" if v is None else format(v, spec)
 
 
-def table(rows: List[Dict[str, Any]], height: int, width: int) -> str:
+def table(rows: List[Dict[str, Any]]) -> str:
+    height, width = APP_SIZE
     head = (f"| row | arch | SSIM ↑ | PSNR ↑ | SSIM ↑ (teacher input) | PSNR ↑ (teacher input) | warp IoU ↑ | params | "
             f"MACs {height}x{width} | MACs 512x384 | weights MiB | CPU FPS (Go, ONNX) |\n"
             f"|---|---|---|---|---|---|---|---|---|---|---|---|\n")
@@ -83,7 +87,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m training ablation", description=__doc__.split("\n\n")[0])
     ap.add_argument("--dir", required=True, help="folder with one sub-folder per row (scripts/ablation.sh)")
     ap.add_argument("--rows", required=True, help="comma-separated row folders, in table order")
-    ap.add_argument("--height", type=int, default=256)
+    ap.add_argument("--height", type=int, default=256, help="the size the rows were evaluated at (for the report)")
     ap.add_argument("--width", type=int, default=192)
     ap.add_argument("--budget", default="", help="one line saying the training budget per row (for the report)")
     a = ap.parse_args(argv)
@@ -91,14 +95,14 @@ def main(argv=None) -> int:
     if not root.is_dir():
         print(f"ablation: {root}: no such folder", file=sys.stderr)
         return 2
-    rows = [row(root / name, a.height, a.width) for name in filter(None, a.rows.split(","))]
+    rows = [row(root / name) for name in filter(None, a.rows.split(","))]
     for r in rows:
         for n in r["notes"]:
             print(f"ablation: {r['row']}: {n}", file=sys.stderr)
     md = "# Ablation (paper Table 2 on our data)\n\n"
     if a.budget:
         md += a.budget.strip() + "\n\n"
-    md += table(rows, a.height, a.width)
+    md += f"Quality columns measured at {a.height}x{a.width}.\n\n" + table(rows)
     md += ("\nSSIM, PSNR and warp IoU: `python -m training eval` on the held-out synthetic test split (paired "
            "setting: the model sees the person wearing the garment, so a generator that copies its input scores "
            "well). Teacher input: the same with `--input-from TEACHER`, the model sees the teacher's try-on of the "
