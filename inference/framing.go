@@ -129,8 +129,43 @@ func (f *Framer) Reset() { f.hasBox, f.missed = false, 0 }
 // box in frame pixels, or ok=false when nobody has been seen for more than
 // HoldFrames frames.
 func (f *Framer) Box(frame gocv.Mat) (box image.Rectangle, ok bool) {
-	face, found := f.detect(frame)
+	face, found := f.pick(f.detect(frame))
 	return f.update(face, found, frame.Cols(), frame.Rows())
+}
+
+// pick chooses the face to follow among the detections. Without a track it
+// takes the largest. With one it takes the detection nearest the tracked
+// face, and only if it is close (its centre within one face height) and of
+// a similar size (within 1.6x): the Haar cascade fires now and then on an
+// elbow or a picture on the wall, and following such a hit for a frame threw
+// the garment across the picture. A rejected frame counts as a miss, so a
+// person who really moved is found again after HoldFrames.
+func (f *Framer) pick(faces []rectF) (rectF, bool) {
+	if len(faces) == 0 {
+		return rectF{}, false
+	}
+	if !f.hasBox {
+		best := 0
+		for i, r := range faces {
+			if r.w*r.h > faces[best].w*faces[best].h {
+				best = i
+			}
+		}
+		return faces[best], true
+	}
+	track := faceForBox(f.box, f.opts)
+	best, bestD := -1, math.Inf(1)
+	for i, r := range faces {
+		d := math.Hypot(r.x+r.w/2-(track.x+track.w/2), r.y+r.h/2-(track.y+track.h/2))
+		ratio := r.h / track.h
+		if d <= track.h && ratio >= 1/1.6 && ratio <= 1.6 && d < bestD {
+			best, bestD = i, d
+		}
+	}
+	if best < 0 {
+		return rectF{}, false
+	}
+	return faces[best], true
 }
 
 // update folds one detection (or a miss) into the smoothed box.
@@ -159,8 +194,8 @@ func (f *Framer) update(face rectF, found bool, fw, fh int) (image.Rectangle, bo
 	return f.box.round(), true
 }
 
-// detect returns the largest face in frame pixels.
-func (f *Framer) detect(frame gocv.Mat) (rectF, bool) {
+// detect returns the faces in frame pixels.
+func (f *Framer) detect(frame gocv.Mat) []rectF {
 	scale := 1.0
 	src := frame
 	if w := f.opts.DetectWidth; w > 0 && frame.Cols() > w {
@@ -172,17 +207,11 @@ func (f *Framer) detect(frame gocv.Mat) (rectF, bool) {
 	gocv.EqualizeHist(f.gray, &f.gray)
 	minSide := src.Rows() / 12
 	faces := f.cascade.DetectMultiScaleWithParams(f.gray, 1.15, 4, 0, image.Pt(minSide, minSide), image.Pt(0, 0))
-	best := -1
+	out := make([]rectF, len(faces))
 	for i, r := range faces {
-		if best < 0 || r.Dx()*r.Dy() > faces[best].Dx()*faces[best].Dy() {
-			best = i
-		}
+		out[i] = rectF{float64(r.Min.X) * scale, float64(r.Min.Y) * scale, float64(r.Dx()) * scale, float64(r.Dy()) * scale}
 	}
-	if best < 0 {
-		return rectF{}, false
-	}
-	r := faces[best]
-	return rectF{float64(r.Min.X) * scale, float64(r.Min.Y) * scale, float64(r.Dx()) * scale, float64(r.Dy()) * scale}, true
+	return out
 }
 
 // boxForFace returns the 3:4 upper-body box for a face. It is not clipped
@@ -192,6 +221,12 @@ func boxForFace(face rectF, o FramingOptions) rectF {
 	w := h * 3 / 4
 	cx := face.x + face.w/2
 	return rectF{cx - w/2, face.y - face.h*o.TopFaces, w, h}
+}
+
+// faceForBox inverts boxForFace: the face a (smoothed) box stands for.
+func faceForBox(b rectF, o FramingOptions) rectF {
+	h := b.h / o.BoxHeightFaces
+	return rectF{b.x + b.w/2 - h/2, b.y + h*o.TopFaces, h, h}
 }
 
 // round converts to integer pixels, keeping 3:4.

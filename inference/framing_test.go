@@ -83,6 +83,39 @@ func TestFramerSmoothsAndHolds(t *testing.T) {
 	}
 }
 
+func TestFramerFollowsItsFaceNotStrayDetections(t *testing.T) {
+	matleak.Check(t)
+	f, err := NewFramer("", DefaultFraming())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	small, big := rectF{400, 50, 30, 30}, rectF{100, 100, 40, 40}
+	face, ok := f.pick([]rectF{small, big})
+	if !ok || face != big {
+		t.Fatalf("no track yet: got %v %v; want the largest face %v", face, ok, big)
+	}
+	f.update(face, true, 640, 480)
+	near := rectF{108, 104, 42, 42}
+	cases := []struct {
+		name  string
+		faces []rectF
+		want  rectF
+		found bool
+	}{
+		{"nearest of several", []rectF{{300, 300, 44, 44}, near}, near, true},
+		{"far away only", []rectF{{300, 300, 40, 40}}, rectF{}, false},
+		{"near but three times the size", []rectF{{90, 90, 120, 120}}, rectF{}, false},
+		{"none", nil, rectF{}, false},
+	}
+	for _, c := range cases {
+		got, found := f.pick(c.faces)
+		if found != c.found || got != c.want {
+			t.Errorf("%s: got %v %v; want %v %v", c.name, got, found, c.want, c.found)
+		}
+	}
+}
+
 func TestFramerFindsNobodyInABlankFrame(t *testing.T) {
 	matleak.Check(t)
 	f, err := NewFramer("", DefaultFraming())
