@@ -1,23 +1,50 @@
 #!/usr/bin/env bash
-# train_default.sh: the recipe that made models/default on a 2-core CPU.
-# Paper pipeline (teacher warp -> teacher gen -> distilled student warp ->
-# student gen), MG-lite size, 256x192 with most steps at half resolution
-# (curriculum), then export and evaluation on the held-out test split.
-# Usage: scripts/train_default.sh DATA_DIR RUN_PREFIX [STEP_SCALE]
+# train_default.sh: the chain of runs that made models/default on a 2-core CPU (two sessions).
+#
+# Paper pipeline (teacher warp -> teacher gen -> distilled student warp -> student gen), mg-lite size,
+# 256x192 data. It grew over two sessions, and the chain below is what actually ran, in order:
+#   A  teacher warp 200, teacher gen 120 (+240 more), student warp 300 distilled from that teacher;
+#   B  student warp +400 steps (direct flow supervision x3) - stopped at 400 of a planned 800;
+#   C  teacher gen again from scratch with the person skip (its try-on keeps the picture);
+#   D  student warp +600 (stopped at 600 of 700) and +80 annealing steps at 128x96, distilled from C;
+#   E  student gen at 256x192 with the person skip, the flow estimated at half resolution
+#      (the warp was trained at 128x96), inputs from C.
+# Differences a re-run would have: B ran before the teacher's try-on kept the person's pixels outside both
+# garments (training/models/teacher.py keep_person), so it saw greyer inputs than this script gives it.
+#
+# Usage: scripts/train_default.sh DATA_DIR RUN_PREFIX
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${1:?dataset in VITON-HD layout}
-RUN=${2:?run prefix, e.g. runs/default}
-SCALE=${3:-1}
+R=${2:?run prefix, e.g. runs/default}
 PY=.venv/bin/python
-steps() { echo $(( $1 * SCALE )); }
-common=(--arch mg-lite --data "$DATA" --height 256 --width 192 --batch 8 --lr 5e-4 --curriculum 0.85 --seed 1)
+T() { $PY -m training train --arch mg-lite --data "$DATA" --batch 8 "$@"; }
+full=(--height 256 --width 192)
 
-$PY -m training train --model teacher --stage warp "${common[@]}" --steps "$(steps 200)" --out "$RUN-teacher-warp"
-$PY -m training train --model teacher --stage gen "${common[@]}" --steps "$(steps 120)" \
-    --warp-ckpt "$RUN-teacher-warp/ckpt_last.pt" --out "$RUN-teacher-gen"
-$PY -m training train --model student --stage warp "${common[@]}" --steps "$(steps 300)" \
-    --teacher "$RUN-teacher-gen/ckpt_last.pt" --out "$RUN-student-warp"
-$PY -m training train --model student --stage gen "${common[@]}" --steps "$(steps 150)" \
-    --teacher "$RUN-teacher-gen/ckpt_last.pt" --warp-ckpt "$RUN-student-warp/ckpt_last.pt" --out "$RUN-student-gen"
-echo "trained: $RUN-student-gen/ckpt_last.pt"
+# A
+T --model teacher --stage warp "${full[@]}" --lr 5e-4 --curriculum 0.85 --seed 1 --steps 200 --out "$R-teacher-warp"
+T --model teacher --stage gen "${full[@]}" --lr 5e-4 --curriculum 0.85 --seed 1 --steps 120 \
+  --warp-ckpt "$R-teacher-warp/ckpt_last.pt" --out "$R-teacher-gen"
+T --model teacher --stage gen "${full[@]}" --lr 3e-4 --curriculum 0.85 --seed 2 --steps 240 \
+  --init "$R-teacher-gen/ckpt_last.pt" --out "$R-teacher-gen2"
+T --model student --stage warp "${full[@]}" --lr 5e-4 --curriculum 0.85 --seed 1 --steps 300 \
+  --teacher "$R-teacher-gen/ckpt_last.pt" --out "$R-student-warp"
+# B
+T --model student --stage warp "${full[@]}" --lr 4e-4 --curriculum 0.9 --seed 2 --steps 800 --stop-after 400 \
+  --loss-weights flow=3 --init "$R-student-warp/ckpt_last.pt" --teacher "$R-teacher-gen2/ckpt_last.pt" \
+  --out "$R-student-warp2"
+# C
+T --model teacher --stage gen "${full[@]}" --lr 5e-4 --curriculum 0.85 --seed 3 --steps 400 --person-skip on \
+  --warp-ckpt "$R-teacher-warp/ckpt_last.pt" --out "$R-teacher-gen3"
+# D
+T --model student --stage warp "${full[@]}" --lr 4e-4 --curriculum 0.9 --seed 4 --steps 700 --stop-after 600 \
+  --loss-weights flow=3 --init "$R-student-warp2/ckpt_last.pt" --teacher "$R-teacher-gen3/ckpt_last.pt" \
+  --out "$R-student-warp3"
+T --model student --stage warp --height 128 --width 96 --lr 1.5e-4 --lr-decay-frac 1.0 --seed 5 --steps 80 \
+  --loss-weights flow=3 --init "$R-student-warp3/ckpt_last.pt" --teacher "$R-teacher-gen3/ckpt_last.pt" \
+  --out "$R-student-warp4"
+# E
+T --model student --stage gen "${full[@]}" --lr 5e-4 --seed 6 --steps 260 --person-skip on --flow-downsample 2 \
+  --warp-ckpt "$R-student-warp4/ckpt_last.pt" --teacher "$R-teacher-gen3/ckpt_last.pt" --out "$R-student-gen"
+echo "trained: $R-student-gen/ckpt_last.pt"
+echo "export:  $PY -m training export --ckpt $R-student-gen/ckpt_last.pt --out models/NAME --measure-threads"
