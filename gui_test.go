@@ -6,7 +6,6 @@ package main
 // shows a picture and that the recorded clip plays.
 
 import (
-	"encoding/json"
 	"fmt"
 	"image"
 	"image/png"
@@ -14,10 +13,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"mgvton/internal/mediatest"
 )
 
 func TestMain(m *testing.M) {
@@ -135,7 +135,8 @@ func TestAppUnderXvfbRecordsAClip(t *testing.T) {
 	if len(clips) != 1 {
 		t.Fatalf("clips in ~/Videos: got %v; want one", clips)
 	}
-	codec, dur := probeClip(t, clips[0])
+	clip := mediatest.Probe(t, clips[0])
+	codec, dur := clip.Codec, clip.Duration
 	if codec != "h264" || dur < 2 || dur > 4.5 {
 		t.Errorf("clip %s: got %s, %.2f s; want h264 of about 3 s", clips[0], codec, dur)
 	}
@@ -182,27 +183,4 @@ func checkTryOnPane(t *testing.T, path string) {
 	if std < 20 {
 		t.Errorf("try-on pane looks blank: std %.1f; want > 20", std)
 	}
-}
-
-func probeClip(t *testing.T, path string) (string, float64) {
-	t.Helper()
-	out, err := exec.Command("ffprobe", "-v", "error", "-select_streams", "v:0",
-		"-show_entries", "stream=codec_name:format=duration", "-of", "json", path).Output()
-	if err != nil {
-		t.Fatalf("ffprobe %s: %v", path, err)
-	}
-	var r struct {
-		Streams []struct {
-			Codec string `json:"codec_name"`
-		} `json:"streams"`
-		Format struct {
-			Duration string `json:"duration"`
-		} `json:"format"`
-	}
-	json.Unmarshal(out, &r)
-	if len(r.Streams) == 0 {
-		t.Fatalf("ffprobe %s: no video stream", path)
-	}
-	d, _ := strconv.ParseFloat(r.Format.Duration, 64)
-	return r.Streams[0].Codec, d
 }

@@ -1,8 +1,6 @@
 package capture
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
 	"image"
 	"os"
@@ -13,6 +11,8 @@ import (
 	"time"
 
 	"gocv.io/x/gocv"
+
+	"mgvton/internal/mediatest"
 )
 
 // helperEnv makes the test binary act as a helper process (see runHelper).
@@ -73,54 +73,11 @@ func writeImage(tb testing.TB, path string, w, h int, c gocv.Scalar) {
 	}
 }
 
-type probeResult struct {
-	Codec     string
-	PixFmt    string
-	Width     int
-	Height    int
-	FrameRate string  // r_frame_rate, e.g. "30/1"
-	Duration  float64 // format duration, seconds
-	Frames    int     // frames actually decoded
-}
-
-// probe runs ffprobe on path, counting frames by decoding them.
-func probe(tb testing.TB, path string) probeResult {
+// probe runs ffprobe on path (skipping the test where ffprobe is missing).
+func probe(tb testing.TB, path string) mediatest.Info {
 	tb.Helper()
 	needTool(tb, "ffprobe")
-	out, err := exec.Command("ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0",
-		"-show_entries", "stream=codec_name,pix_fmt,width,height,r_frame_rate,nb_read_frames:format=duration",
-		"-of", "json", path).Output()
-	if err != nil {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			tb.Fatalf("ffprobe %s: %v\n%s", path, err, ee.Stderr)
-		}
-		tb.Fatalf("ffprobe %s: %v", path, err)
-	}
-	var raw struct {
-		Streams []struct {
-			CodecName    string `json:"codec_name"`
-			PixFmt       string `json:"pix_fmt"`
-			Width        int    `json:"width"`
-			Height       int    `json:"height"`
-			RFrameRate   string `json:"r_frame_rate"`
-			NbReadFrames string `json:"nb_read_frames"`
-		} `json:"streams"`
-		Format struct {
-			Duration string `json:"duration"`
-		} `json:"format"`
-	}
-	if err := json.Unmarshal(out, &raw); err != nil {
-		tb.Fatalf("ffprobe %s: %v\n%s", path, err, out)
-	}
-	if len(raw.Streams) != 1 {
-		tb.Fatalf("ffprobe %s: got %d video streams; want 1\n%s", path, len(raw.Streams), out)
-	}
-	s := raw.Streams[0]
-	r := probeResult{Codec: s.CodecName, PixFmt: s.PixFmt, Width: s.Width, Height: s.Height, FrameRate: s.RFrameRate}
-	r.Duration, _ = strconv.ParseFloat(raw.Format.Duration, 64) // empty when unknown: 0
-	r.Frames, _ = strconv.Atoi(s.NbReadFrames)
-	return r
+	return mediatest.Probe(tb, path)
 }
 
 // decodeErrors decodes all of path with ffmpeg and returns what it

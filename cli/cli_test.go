@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"mgvton/internal/matleak"
+	"mgvton/internal/mediatest"
 )
 
 // The end-to-end tests run the commands in-process with the small fixture
@@ -55,35 +56,8 @@ func makeClip(t *testing.T, path string, seconds, fps int) {
 // probe returns ffprobe's view of a clip's first video stream.
 func probe(t *testing.T, path string) (codec string, fps, duration float64, frames int) {
 	t.Helper()
-	out, err := exec.Command("ffprobe", "-v", "error", "-select_streams", "v:0", "-count_frames",
-		"-show_entries", "stream=codec_name,avg_frame_rate,nb_read_frames:format=duration", "-of", "json", path).Output()
-	if err != nil {
-		t.Fatalf("ffprobe %s: %v", path, err)
-	}
-	var r struct {
-		Streams []struct {
-			Codec  string `json:"codec_name"`
-			Rate   string `json:"avg_frame_rate"`
-			Frames string `json:"nb_read_frames"`
-		} `json:"streams"`
-		Format struct {
-			Duration string `json:"duration"`
-		} `json:"format"`
-	}
-	if err := json.Unmarshal(out, &r); err != nil || len(r.Streams) == 0 {
-		t.Fatalf("ffprobe %s: %s", path, out)
-	}
-	s := r.Streams[0]
-	if num, den, ok := strings.Cut(s.Rate, "/"); ok {
-		n, _ := strconv.ParseFloat(num, 64)
-		d, _ := strconv.ParseFloat(den, 64)
-		if d > 0 {
-			fps = n / d
-		}
-	}
-	duration, _ = strconv.ParseFloat(r.Format.Duration, 64)
-	frames, _ = strconv.Atoi(s.Frames)
-	return s.Codec, fps, duration, frames
+	p := mediatest.Probe(t, path)
+	return p.Codec, p.AvgFPS, p.Duration, p.Frames
 }
 
 func TestTryOnWritesAnImage(t *testing.T) {
