@@ -30,6 +30,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .config import load_file
+from .metrics import vgg_features
 from .models.common import convert_grid, warp
 
 log = logging.getLogger(__name__)
@@ -57,15 +58,7 @@ class VGG19Features(nn.Module):
 
     def __init__(self):
         super().__init__()
-        layers: List[nn.Module] = []
-        cin = 3
-        for v in VGG19_CFG:
-            if v == "M":
-                layers.append(nn.MaxPool2d(2, 2, ceil_mode=True))
-            else:
-                layers += [nn.Conv2d(cin, v, 3, padding=1), nn.ReLU(inplace=False)]
-                cin = v
-        self.features = nn.Sequential(*layers[:30])
+        self.features = vgg_features(VGG19_CFG, ceil_mode=True)
         self.register_buffer("mean", torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1))
         self.register_buffer("std", torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1))
         for p in self.parameters():

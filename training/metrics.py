@@ -213,21 +213,27 @@ LPIPS_SLICES = [(0, 4), (4, 9), (9, 16), (16, 23), (23, 30)]  # relu1_2 .. relu5
 LPIPS_CHANNELS = [64, 128, 256, 512, 512]
 
 
+def vgg_features(cfg, ceil_mode: bool = False, cut: int = 30) -> nn.Sequential:
+    """torchvision's VGG ``features`` layout (3x3 conv + ReLU, "M" = 2x2 max pool), its first ``cut``
+    layers, so that ``features.N.*`` keys of a torchvision state dict load as they are."""
+    layers: List[nn.Module] = []
+    cin = 3
+    for v in cfg:
+        if v == "M":
+            layers.append(nn.MaxPool2d(2, 2, ceil_mode=ceil_mode))
+        else:
+            layers += [nn.Conv2d(cin, v, 3, padding=1), nn.ReLU(inplace=False)]
+            cin = v
+    return nn.Sequential(*layers[:cut])
+
+
 class LPIPS(nn.Module):
     """LPIPS v0.1 with a VGG16 backbone: ``vgg16_weights`` (torchvision ``vgg16`` state dict) and
     ``lpips_weights`` (the official ``weights/v0.1/vgg.pth``: ``lin{k}.model.1.weight``)."""
 
     def __init__(self):
         super().__init__()
-        layers: List[nn.Module] = []
-        cin = 3
-        for v in VGG16_CFG:
-            if v == "M":
-                layers.append(nn.MaxPool2d(2, 2))
-            else:
-                layers += [nn.Conv2d(cin, v, 3, padding=1), nn.ReLU(inplace=False)]
-                cin = v
-        self.features = nn.Sequential(*layers[:30])
+        self.features = vgg_features(VGG16_CFG)
         self.lins = nn.ModuleList([nn.Conv2d(c, 1, 1, bias=False) for c in LPIPS_CHANNELS])
         self.register_buffer("shift", torch.tensor([-0.030, -0.088, -0.188]).view(1, 3, 1, 1))
         self.register_buffer("scale", torch.tensor([0.458, 0.448, 0.450]).view(1, 3, 1, 1))

@@ -336,6 +336,7 @@ class Trainer:
             self.model_cfg = model_config(kind, cfg.arch)
             self.model = build(kind, self.model_cfg)
             self.model_record = config_to_record(kind, cfg.arch, self.model_cfg)
+            self.src_stage = None
         self._set_person_skip(src)
         if cfg.flow_downsample:
             if not hasattr(self.model_cfg, "flow_downsample"):
@@ -393,6 +394,7 @@ class Trainer:
         self.model = build_from_record(rec)
         self.model_cfg = self.model.cfg
         self.model_record = rec
+        self.src_stage = ck.get("stage")  # what the checkpoint's run trained (the gen stage: its generator)
         if rec["config"] != config_to_record(rec["kind"], rec["arch"], model_config(rec["kind"], rec["arch"]))["config"]:
             log.warning("%s: its %s config differs from today's preset; continuing with the checkpoint's", path,
                         rec["arch"])
@@ -408,8 +410,7 @@ class Trainer:
         want = self.cfg.person_skip == "on"
         if self.model_cfg.person_skip == want:
             return
-        trained_gen = src is not None and load_checkpoint(str(src)).get("stage") == "gen"
-        if trained_gen:
+        if self.src_stage == "gen":
             raise ValueError(f"train: --person-skip {self.cfg.person_skip}: {src} holds a generator trained "
                              f"with person_skip={self.model_cfg.person_skip}")
         self.model_cfg.person_skip = want
