@@ -43,11 +43,17 @@ type FramingOptions struct {
 	HoldFrames int
 	// DetectWidth is the width the frame is shrunk to for detection.
 	DetectWidth int
+	// FullEvery: while a face is tracked, the detector only searches a
+	// window around it (a few milliseconds instead of tens), and searches
+	// the whole frame on every FullEvery-th frame and after any miss.
+	// 0 searches the whole frame every time.
+	FullEvery int
 }
 
 // DefaultFraming returns the framing used by the app.
 func DefaultFraming() FramingOptions {
-	return FramingOptions{BoxHeightFaces: 6.4, TopFaces: 0.57, Smoothing: 0.35, HoldFrames: 15, DetectWidth: 320}
+	return FramingOptions{BoxHeightFaces: 6.4, TopFaces: 0.57, Smoothing: 0.35, HoldFrames: 15, DetectWidth: 320,
+		FullEvery: 10}
 }
 
 // Framer finds the person in a frame and keeps a smoothed 3:4 crop box.
@@ -58,10 +64,11 @@ type Framer struct {
 	small   gocv.Mat
 	gray    gocv.Mat
 
-	box    rectF // smoothed box, in frame pixels
-	hasBox bool
-	missed int
-	closed bool
+	box       rectF // smoothed box, in frame pixels
+	hasBox    bool
+	missed    int
+	sinceFull int // frames since the last whole-frame search
+	closed    bool
 }
 
 type rectF struct{ x, y, w, h float64 }
@@ -123,13 +130,21 @@ func (f *Framer) Close() error {
 }
 
 // Reset forgets the smoothed box (a new stream starts).
-func (f *Framer) Reset() { f.hasBox, f.missed = false, 0 }
+func (f *Framer) Reset() { f.hasBox, f.missed, f.sinceFull = false, 0, 0 }
 
 // Box detects the person in frame (BGR) and returns the smoothed 3:4 crop
 // box in frame pixels, or ok=false when nobody has been seen for more than
 // HoldFrames frames.
 func (f *Framer) Box(frame gocv.Mat) (box image.Rectangle, ok bool) {
-	face, found := f.pick(f.detect(frame))
+	var faces []rectF
+	if f.hasBox && f.missed == 0 && f.sinceFull+1 < f.opts.FullEvery {
+		faces = f.detectNear(frame, faceForBox(f.box, f.opts))
+		f.sinceFull++
+	} else {
+		faces = f.detect(frame)
+		f.sinceFull = 0
+	}
+	face, found := f.pick(faces)
 	return f.update(face, found, frame.Cols(), frame.Rows())
 }
 
@@ -194,21 +209,57 @@ func (f *Framer) update(face rectF, found bool, fw, fh int) (image.Rectangle, bo
 	return f.box.round(), true
 }
 
-// detect returns the faces in frame pixels.
+// detect returns the faces in the whole frame, in frame pixels.
 func (f *Framer) detect(frame gocv.Mat) []rectF {
 	scale := 1.0
-	src := frame
 	if w := f.opts.DetectWidth; w > 0 && frame.Cols() > w {
 		scale = float64(frame.Cols()) / float64(w)
-		gocv.Resize(frame, &f.small, image.Pt(w, int(math.Round(float64(frame.Rows())/scale))), 0, 0, gocv.InterpolationArea)
-		src = f.small
 	}
-	gocv.CvtColor(src, &f.gray, gocv.ColorBGRToGray)
+	minSide := int(float64(frame.Rows()) / scale / 12)
+	return f.search(frame, scale, minSide, 0)
+}
+
+// trackFace is the face height, in pixels of the searched picture, that a
+// tracking window is scaled to: twice the cascade's 24-pixel window.
+const trackFace = 48.0
+
+// detectNear searches only a window around the tracked face (1.5 face
+// heights on each side, as far as pick accepts a detection), shrunk so the
+// face is about trackFace pixels tall, for faces of the sizes pick accepts.
+func (f *Framer) detectNear(frame gocv.Mat, face rectF) []rectF {
+	m := 1.5 * face.h
+	win := image.Rect(int(face.x-m), int(face.y-m), int(math.Ceil(face.x+face.w+m)), int(math.Ceil(face.y+face.h+m))).
+		Intersect(image.Rect(0, 0, frame.Cols(), frame.Rows()))
+	scale := max(face.h/trackFace, 1)
+	if float64(win.Dx())/scale < 2*trackFace || float64(win.Dy())/scale < 2*trackFace {
+		return f.detect(frame) // the face is at the frame's edge: no room for a window
+	}
+	roi := frame.Region(win)
+	defer roi.Close()
+	faces := f.search(roi, scale, int(trackFace/1.6), int(math.Ceil(trackFace*1.6)))
+	for i := range faces {
+		faces[i].x += float64(win.Min.X)
+		faces[i].y += float64(win.Min.Y)
+	}
+	return faces
+}
+
+// search runs the cascade on src shrunk by scale (>= 1) and returns the
+// faces between minSide and maxSide (0: no limit) shrunk pixels tall, in
+// src pixels.
+func (f *Framer) search(src gocv.Mat, scale float64, minSide, maxSide int) []rectF {
+	img := src
+	if scale > 1 {
+		size := image.Pt(int(math.Round(float64(src.Cols())/scale)), int(math.Round(float64(src.Rows())/scale)))
+		gocv.Resize(src, &f.small, size, 0, 0, gocv.InterpolationArea)
+		img = f.small
+	}
+	gocv.CvtColor(img, &f.gray, gocv.ColorBGRToGray)
 	gocv.EqualizeHist(f.gray, &f.gray)
-	minSide := src.Rows() / 12
-	faces := f.cascade.DetectMultiScaleWithParams(f.gray, 1.15, 4, 0, image.Pt(minSide, minSide), image.Pt(0, 0))
-	out := make([]rectF, len(faces))
-	for i, r := range faces {
+	found := f.cascade.DetectMultiScaleWithParams(f.gray, 1.15, 4, 0, image.Pt(minSide, minSide),
+		image.Pt(maxSide, maxSide))
+	out := make([]rectF, len(found))
+	for i, r := range found {
 		out[i] = rectF{float64(r.Min.X) * scale, float64(r.Min.Y) * scale, float64(r.Dx()) * scale, float64(r.Dy()) * scale}
 	}
 	return out

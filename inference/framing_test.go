@@ -2,6 +2,7 @@ package inference
 
 import (
 	"image"
+	"math"
 	"testing"
 
 	"gocv.io/x/gocv"
@@ -202,5 +203,59 @@ func TestTensorImageRoundTrip(t *testing.T) {
 	}
 	if err := imageToTensor(tn[:10], img); err == nil {
 		t.Error("imageToTensor into a short tensor: got no error")
+	}
+}
+
+// TestFramerTrackingWindowMatchesFullSearch runs the demo clip through a
+// framer that searches the whole frame every time and one that searches a
+// window around the tracked face: the boxes must agree.
+func TestFramerTrackingWindowMatchesFullSearch(t *testing.T) {
+	matleak.Check(t)
+	vc, err := gocv.VideoCaptureFile("../assets/demo.mp4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer vc.Close()
+	fullOpts := DefaultFraming()
+	fullOpts.FullEvery = 0
+	full, err := NewFramer("", fullOpts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer full.Close()
+	tracked, err := NewFramer("", DefaultFraming())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tracked.Close()
+	frame := gocv.NewMat()
+	defer frame.Close()
+	// The whole-frame search itself jitters by several percent from frame to
+	// frame (the cascade's scales are 15% apart), so the two must agree to
+	// within that, not exactly.
+	frames, disagree, both, worst, sum := 0, 0, 0, 0.0, 0.0
+	for frames < 150 && vc.Read(&frame) && !frame.Empty() {
+		frames++
+		a, okA := full.Box(frame)
+		b, okB := tracked.Box(frame)
+		if okA != okB {
+			disagree++
+			continue
+		}
+		if okA {
+			d := math.Hypot(float64(a.Min.X+a.Max.X-b.Min.X-b.Max.X)/2, float64(a.Min.Y+a.Max.Y-b.Min.Y-b.Max.Y)/2)
+			diff := math.Max(d, math.Abs(float64(a.Dy()-b.Dy()))) / float64(a.Dy())
+			worst, sum, both = math.Max(worst, diff), sum+diff, both+1
+		}
+	}
+	if frames < 100 || both == 0 {
+		t.Fatalf("demo clip: read %d frames, %d with a person; want at least 100 with one", frames, both)
+	}
+	mean := sum / float64(both)
+	t.Logf("%d frames: found/lost differ on %d; box difference mean %.3f, largest %.3f box heights",
+		frames, disagree, mean, worst)
+	if disagree > frames/50 || mean > 0.04 || worst > 0.1 {
+		t.Errorf("tracking window: found/lost differ on %d of %d frames, box off by %.3f on average and %.3f "+
+			"at most (box heights); want at most 2%%, 0.04 and 0.1", disagree, frames, mean, worst)
 	}
 }

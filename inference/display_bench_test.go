@@ -1,0 +1,76 @@
+package inference
+
+import (
+	"testing"
+
+	"gocv.io/x/gocv"
+)
+
+// demoFrame returns a frame of the demo clip (640x480, one person), closed
+// at the end of the benchmark.
+func demoFrame(b *testing.B) gocv.Mat {
+	b.Helper()
+	vc, err := gocv.VideoCaptureFile("../assets/demo.mp4")
+	if err != nil {
+		b.Skipf("demo clip: %v", err)
+	}
+	defer vc.Close()
+	m := gocv.NewMat()
+	for i := 0; i < 30; i++ { // a second in: the person is in the picture
+		if !vc.Read(&m) || m.Empty() {
+			m.Close()
+			b.Skip("demo clip: no frame")
+		}
+	}
+	b.Cleanup(func() { m.Close() })
+	return m
+}
+
+// BenchmarkDisplayStage times the per-frame work of the live display stage
+// other than the generator: face framing, crop to the model input, paste-back
+// of the try-on, and the frame copy the result keeps.
+func BenchmarkDisplayStage(b *testing.B) {
+	frame := demoFrame(b)
+	f, err := NewFramer("", DefaultFraming())
+	if err != nil {
+		b.Skip(err)
+	}
+	defer f.Close()
+	box, ok := f.Box(frame)
+	if !ok {
+		b.Fatal("no person in the demo frame")
+	}
+	c := newCropper(192, 256)
+	defer c.close()
+	if err := c.load(frame, box); err != nil {
+		b.Fatal(err)
+	}
+	tryon := append([]float32(nil), c.person...)
+	b.Run("framing", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			f.Box(frame)
+		}
+	})
+	b.Run("crop", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			if err := c.load(frame, box); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("paste", func(b *testing.B) {
+		dst := frame.Clone()
+		defer dst.Close()
+		for i := 0; i < b.N; i++ {
+			if err := c.paste(&dst, tryon, box); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("clone", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			m := frame.Clone()
+			m.Close()
+		}
+	})
+}
