@@ -191,9 +191,13 @@ def downsample_flow(flow: torch.Tensor, valid: torch.Tensor, size) -> tuple:
 def distillation(student_feats: Sequence[torch.Tensor], teacher_feats: Sequence[torch.Tensor],
                  psi: torch.Tensor) -> torch.Tensor:
     """sum_l w_l * mean(psi * (f_t - f_s)^2), finest level first, w = 0.04 * (l + 1) (coarse levels weigh more,
-    as in PF-AFN). ``psi`` is (B,) or broadcastable to the features."""
+    as in PF-AFN). ``psi`` is (B,) or broadcastable to the features. A student that estimates its flow
+    from the pooled picture (``flow_downsample``) has each level at a smaller size than the teacher's:
+    the teacher's features are area-averaged to the student's size."""
     loss = student_feats[0].new_zeros(())
     for k, (s, t) in enumerate(zip(student_feats, teacher_feats)):
+        if t.shape[-2:] != s.shape[-2:]:
+            t = F.adaptive_avg_pool2d(t.detach().float(), s.shape[-2:])
         gate = psi.view(-1, *([1] * (s.dim() - 1))) if psi.dim() == 1 else F.interpolate(psi, size=s.shape[-2:])
         loss = loss + 0.04 * (k + 1) * ((t.detach().float() - s.float()).pow(2) * gate).mean()
     return loss

@@ -89,6 +89,7 @@ class TrainConfig:
     person_skip: str = "keep"  # keep | on | off: generator residual over the person (gen stage from a warp ckpt)
     stop_after: int = 0  # stop (and checkpoint) after this step, the schedule still planned for ``steps``
     flow_downsample: int = 0  # 0: keep the network's; 1 or 2: estimate the flow at 1/N of the input (student)
+    self_recon: float = 0.0  # student with a teacher: fraction of items whose input is the real person (paired)
 
 
 # ------------------------------------------------------------------------------ distributed
@@ -364,7 +365,11 @@ class Trainer:
                 raise ValueError(f"train: teacher pyramids have {tc} channels, the student's {sc}: "
                                  f"distil with a teacher of the same width (--arch of the teacher run), or pass "
                                  f"--loss-weights distill=0 to use the teacher only for its try-on inputs")
-        elif kind == "student":
+        if cfg.self_recon and self.teacher is None:
+            raise ValueError("train: --self-recon needs --teacher (without one every input is the person already)")
+        if not 0 <= cfg.self_recon <= 1:
+            raise ValueError(f"train: --self-recon {cfg.self_recon}: a fraction in [0, 1]")
+        if kind == "student" and not cfg.teacher:
             log.warning("no --teacher: the student is trained on the person itself (self-reconstruction) "
                         "without distillation; it will tend to copy the garment it sees")
 
@@ -472,7 +477,7 @@ class Trainer:
             with torch.no_grad(), self._autocast():
                 rep = person_representation(batch)
                 t = self.teacher(rep, batch["cloth_unpaired"], batch["cloth_mask_unpaired"])
-            t_img = keep_person(t, batch)
+            t_img = self._self_recon(keep_person(t, batch), batch)
             return (t_img, batch["cloth"], batch["cloth_mask"]), None, t_img
         with torch.no_grad(), self._autocast():
             rep = person_representation(batch)
@@ -484,10 +489,22 @@ class Trainer:
                                           torch.cat([batch["cloth_mask_unpaired"], batch["cloth_mask"]]),
                                           person_feats=pf)
             t_img = keep_person(self.teacher.gen_forward(rep, t["warped_garment"][:b], t["warped_mask"][:b]), batch)
+            t_img = self._self_recon(t_img, batch)
         paired = {"warped_garment": t["warped_garment"][b:].float(),
                   "person_feats": [f[b:] for f in t["person_feats"]],
                   "garment_feats": [f[b:] for f in t["garment_feats"]]}
         return (t_img, batch["cloth"], batch["cloth_mask"]), paired, t_img
+
+    def _self_recon(self, t_img: torch.Tensor, batch: Dict[str, Any]) -> torch.Tensor:
+        """``--self-recon F``: each item's input is, with probability F, the real person (who wears the garment
+        it is given: the paired setting) instead of the teacher's try-on in another garment. Such items teach
+        the warp to follow a garment it can see on the body and the generator to keep what is already right;
+        the rest keep the distillation task. The draw uses the global RNG, so a resumed run repeats it."""
+        if self.cfg.self_recon <= 0:
+            return t_img
+        pick = torch.rand(t_img.shape[0]) < self.cfg.self_recon
+        pick = pick.to(t_img.device).view(-1, 1, 1, 1)
+        return torch.where(pick, batch["person"].to(t_img.dtype), t_img)
 
     def _distilling(self) -> bool:
         """Pyramid-feature distillation runs in the student's warp stage unless its weight is 0."""
@@ -580,7 +597,7 @@ class Trainer:
         cols: Dict[str, torch.Tensor] = {}
         if self.cfg.model == "student" and self.teacher is not None:
             cols["person (target)"] = batch["person"]
-            cols["teacher try-on (input)"] = inputs[0]
+            cols["input (teacher try-on or person)" if self.cfg.self_recon else "teacher try-on (input)"] = inputs[0]
         else:
             cols["person"] = batch["person"]
         cols["garment"] = batch["cloth"]
@@ -658,6 +675,9 @@ def parse_args(argv=None) -> TrainConfig:
                          "trained at half resolution run this way at full resolution)")
     ap.add_argument("--person-skip", choices=["keep", "on", "off"], default="keep",
                     help="generator renders a residual over the person picture (set before its gen stage)")
+    ap.add_argument("--self-recon", type=float, default=0.0,
+                    help="student with --teacher: fraction of items whose input is the real person in the garment "
+                         "it is given (paired) instead of the teacher's try-on in another garment")
     ap.add_argument("--loss-weights", default="",
                     help="override loss weights, e.g. flow=5,smooth=6 (names: "
                          + ", ".join(f.name for f in dataclasses.fields(LossWeights)) + ")")
@@ -675,7 +695,7 @@ def parse_args(argv=None) -> TrainConfig:
                        curriculum=a.curriculum, log_every=a.log_every, sample_every=a.sample_every,
                        ckpt_every=a.ckpt_every, vgg_weights=a.vgg_weights, max_items=a.max_items, weights=weights,
                        person_skip=a.person_skip, flow_downsample=a.flow_downsample,
-                       stop_after=a.stop_after)
+                       stop_after=a.stop_after, self_recon=a.self_recon)
 
 
 def main(argv=None) -> int:

@@ -96,3 +96,11 @@ def test_warp_loss_prefers_the_true_flow(fake_batch):
     ident = crit(out_for(identity_grid(2, h, w)), b)
     assert true["total"] < ident["total"]
     assert true["flow"] < ident["flow"] and true["l1"] < ident["l1"]
+
+
+def test_distillation_pools_teacher_features_to_a_half_resolution_student():
+    # flow_downsample 2: the student's pyramid levels are half the teacher's size; the teacher's are averaged
+    s = [torch.zeros(1, 2, 4, 3)]
+    t = [torch.arange(2 * 8 * 6, dtype=torch.float32).view(1, 2, 8, 6)]
+    pooled = torch.nn.functional.avg_pool2d(t[0], 2)
+    assert torch.isclose(L.distillation(s, t, torch.ones(1)), 0.04 * pooled.pow(2).mean())

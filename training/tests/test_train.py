@@ -182,3 +182,27 @@ def test_flow_downsample_is_recorded_and_refused_for_the_teacher(tmp_path):
     assert load_checkpoint(w["checkpoint"])["model_config"]["config"]["flow_downsample"] == 2
     with pytest.raises(ValueError, match="no such setting"):
         train(_cfg(tmp_path, "t", model="teacher", stage="warp", steps=1, flow_downsample=2), ds)
+
+
+def test_self_recon_gives_the_real_person_as_input(tmp_path):
+    from training.train import Trainer
+
+    ds = FakeVitonHD(n=4, height=64, width=48)
+    tw = train(_cfg(tmp_path, "tw", model="teacher", stage="warp", steps=1), ds)
+    tg = train(_cfg(tmp_path, "tg", model="teacher", stage="gen", steps=1, warp_ckpt=tw["checkpoint"]), ds)
+    batch = torch.utils.data.default_collate([ds[i] for i in range(4)])
+    for stage in ("warp", "gen"):  # warp: the distilling path; gen: the teacher's try-on only
+        ckpt = {"warp_ckpt": train(_cfg(tmp_path, "sw", model="student", stage="warp", steps=1), ds)["checkpoint"]} \
+            if stage == "gen" else {}
+        always = Trainer(_cfg(tmp_path, f"all-{stage}", model="student", stage=stage, steps=1, teacher=tg["checkpoint"],
+                              self_recon=1.0, **ckpt), ds)
+        never = Trainer(_cfg(tmp_path, f"none-{stage}", model="student", stage=stage, steps=1,
+                             teacher=tg["checkpoint"], **ckpt), ds)
+        assert torch.equal(always._inputs(batch)[0][0], batch["person"])
+        t_img = never._inputs(batch)[0][0]
+        assert not torch.equal(t_img, batch["person"])  # the teacher dressed them in another garment
+    with pytest.raises(ValueError, match="needs --teacher"):
+        Trainer(_cfg(tmp_path, "x", model="student", stage="warp", steps=1, self_recon=0.5), ds)
+    with pytest.raises(ValueError, match="fraction"):
+        Trainer(_cfg(tmp_path, "y", model="student", stage="warp", steps=1, teacher=tg["checkpoint"],
+                     self_recon=1.5), ds)
