@@ -1,6 +1,6 @@
 """``python -m training COMMAND``: the lab's command dispatcher.
 
-Commands: synth, train, export, eval, count, import-dmvton. Each parses its own
+Commands: synth, train, export, eval, compare, count, ablation, import-dmvton. Each parses its own
 arguments (``python -m training COMMAND -h``) and is imported only when used.
 """
 from __future__ import annotations
@@ -19,6 +19,7 @@ COMMANDS = {
     "train": ("training.train", "train a teacher or a student (warp or gen stage)"),
     "export": ("training.export", "checkpoint -> ONNX model folder (warp.onnx, gen.onnx, manifest.json)"),
     "eval": ("training.evaluate", "evaluate a model folder, checkpoint or the naive baseline"),
+    "compare": ("training.compare", "per-image differences (mean ± standard error) between two eval reports"),
     "count": ("training.count", "parameters, thop MACs and weight MiB of an architecture"),
     "ablation": ("training.ablation", "the paper's Table 2 from the ablation runs' reports and benchmarks"),
     "import-dmvton": ("training.dmvton_import", "official DM-VTON checkpoints -> ONNX model folder"),

@@ -97,3 +97,28 @@ def test_eval_teacher_input_setting(tmp_path):
         student = train(TrainConfig(model="student", stage="warp", out=str(tmp_path / "s"), **small), ds)
         evaluate("naive", str(FIXTURE), "test", str(tmp_path / "c"), height=64, width=48, quiet=True,
                  input_from=student["checkpoint"])
+
+
+def test_compare_reports_per_image(tmp_path, capsys):
+    from training.compare import compare, load_report, main
+
+    def report(name, ssim, iou):
+        d = tmp_path / name
+        d.mkdir()
+        per = {"name": ["a", "b", "c", "d"], "ssim": ssim, "warp_iou": iou}
+        (d / "metrics.json").write_text(json.dumps({"per_image": per}))
+        return str(d)
+
+    a = report("model", [0.9, 0.8, 0.7, 0.6], [0.5, 0.5, 0.5, 0.5])
+    b = report("naive", [0.8, 0.8, 0.5, 0.7], [0.5, 0.5, 0.5, 0.5])
+    r = compare(load_report(a), load_report(b))
+    d = np.array([0.1, 0.0, 0.2, -0.1])
+    assert r["ssim"]["mean"] == pytest.approx(d.mean())
+    assert r["ssim"]["se"] == pytest.approx(d.std(ddof=1) / 2)
+    assert r["ssim"]["better"] == 2 and r["ssim"]["n"] == 4
+    assert r["warp_iou"] == {"mean": 0.0, "se": 0.0, "n": 4, "better": 0}
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "metrics.json").write_text(json.dumps({"per_image": {"name": ["x"], "ssim": [1.0]}}))
+    assert main([a, str(other)]) == 2 and "different images" in capsys.readouterr().err
+    assert main([a, str(tmp_path / "missing")]) == 2 and "no metrics.json" in capsys.readouterr().err
