@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 # metric -> True when higher is better
-METRICS = {"ssim": True, "psnr": True, "l1": False, "l1_garment": False, "warp_iou": True}
+METRICS = {"ssim": True, "psnr": True, "l1": False, "l1_garment": False, "warp_iou": True, "flow_epe": False}
 
 
 def load_report(path: str) -> Dict[str, Any]:

@@ -3,12 +3,16 @@
 Models: an exported model folder (run through ONNX Runtime exactly as the app
 runs it), a training checkpoint (student, DM-VTON baseline or teacher), or
 ``naive`` - the garment image pasted without warping onto the bounding box of
-the person's garment region.
+the person's garment region, or ``exact-flow`` - the garment warped by the
+dataset's own garment flow (synthetic data only): what a perfect warp with no
+generator would score.
 
 Paired setting: each test person is "dressed" in the garment they wear, so the
 person image is the ground truth. Metrics per image, averaged: SSIM and PSNR
 (whole image), L1 over the whole image and over the garment region (images in
-[0,1]), warp IoU (warped mask > 0.5 against the true garment region). FID
+[0,1]), warp IoU (warped mask > 0.5 against the true garment region), and on
+data with garment flow (synthetic) the flow's mean end-point error in pixels
+against the exact flow (models that output their flow). FID
 (pytorch-fid InceptionV3) and LPIPS-VGG run only when their weight files are
 given; otherwise the report says "weights not available". Caveat printed in the
 report: a parser-free student sees the clothed person in this setting, so the
@@ -67,6 +71,18 @@ def naive_tryon(batch: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
     return {"tryon": tryon, "warped_garment": warped, "warped_mask": wmask}
 
 
+def exact_flow_tryon(batch: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
+    """The garment warped by the dataset's exact flow and pasted where that flow is valid: a perfect warp
+    without a generator (no shading, no inpainting), the upper bound of the warp's share of the scores."""
+    if not bool(torch.as_tensor(batch["has_flow"]).all()):
+        raise ValueError("eval: --model exact-flow needs a dataset with garment-flow/ (synthetic data)")
+    grid = batch["flow"].permute(0, 2, 3, 1)
+    valid = batch["flow_valid"]
+    warped = F.grid_sample(batch["cloth"], grid, mode="bilinear", padding_mode="border", align_corners=False) * valid
+    return {"tryon": warped + batch["person"] * (1 - valid), "warped_garment": warped, "warped_mask": valid,
+            "flow": batch["flow"]}
+
+
 def _bbox(mask: torch.Tensor):
     ys, xs = torch.nonzero(mask > 0.5, as_tuple=True)
     if ys.numel() == 0:
@@ -93,12 +109,14 @@ def onnx_runner(folder: Path, threads: int = 0):
                 names = [o["name"] for o in st["outputs"]]
                 res = sess.run(names, {x["name"]: pool[x["name"]] for x in st["inputs"]})
                 pool.update(zip(names, res))
-            for k in ("tryon", "warped_garment", "warped_mask"):
-                outs.setdefault(k, []).append(pool[k])
+            for k in ("tryon", "warped_garment", "warped_mask", "flow"):
+                if k in pool:
+                    outs.setdefault(k, []).append(pool[k])
         return {k: torch.from_numpy(np.concatenate(v)) for k, v in outs.items()}
 
     desc = {"kind": "onnx", "name": man.get("name"), "architecture": man.get("architecture"),
-            "size": [man["height"], man["width"]], "provenance": man.get("provenance", {})}
+            "size": [man["height"], man["width"]], "provenance": man.get("provenance", {}),
+            "flow_align_corners": bool(man.get("flow_align_corners", False))}
     return run, desc, (man["height"], man["width"])
 
 
@@ -118,7 +136,7 @@ def checkpoint_runner(path: Path):
     tc = ck.get("train_config", {})
     desc = {"kind": "checkpoint", "file": f"{path.parent.name}/{path.name}", "model": ck["model_config"]["kind"],
             "architecture": ck["model_config"]["arch"], "stage": ck.get("stage"), "step": ck.get("step"),
-            "data": ck.get("data")}
+            "data": ck.get("data"), "flow_align_corners": bool(getattr(model, "flow_align_corners", False))}
     return run, desc, (tc.get("height", 256), tc.get("width", 192))
 
 
@@ -157,12 +175,17 @@ def evaluate(model: str, data: str, split: str, out: str, height: Optional[int] 
     if model == "naive":
         run, desc, size = naive_tryon, {"kind": "naive", "description": "garment pasted on the garment region's "
                                         "bounding box, no warping"}, (height or 256, width or 192)
+    elif model == "exact-flow":
+        run, desc, size = exact_flow_tryon, {"kind": "exact-flow", "description": "garment warped by the "
+                                             "dataset's exact flow, pasted where it is valid; no generator"}, \
+            (height or 256, width or 192)
     elif Path(model).is_dir():
         run, desc, size = onnx_runner(Path(model))
     elif Path(model).is_file():
         run, desc, size = checkpoint_runner(Path(model))
     else:
-        raise FileNotFoundError(f"eval: --model {model}: not 'naive', a model folder or a checkpoint")
+        raise FileNotFoundError(f"eval: --model {model}: not 'naive', 'exact-flow', a model folder or a "
+                                f"checkpoint")
     h, w = height or size[0], width or size[1]
     dress = teacher_input(Path(input_from)) if input_from else None
     ds = VitonHDDataset(data, split=split, height=h, width=w, pairs="paired")
@@ -171,7 +194,7 @@ def evaluate(model: str, data: str, split: str, out: str, height: Optional[int] 
     fid_net = M.maybe(M.FIDInception.from_file, fid_weights)
     lpips_net = M.maybe(M.LPIPS.from_files, vgg16_weights, lpips_weights)
 
-    per: Dict[str, List[float]] = {k: [] for k in ("ssim", "psnr", "l1", "l1_garment", "warp_iou")}
+    per: Dict[str, List[float]] = {k: [] for k in ("ssim", "psnr", "l1", "l1_garment", "warp_iou", "flow_epe")}
     lp: List[float] = []
     feats_real, feats_fake = [], []
     names: List[str] = []
@@ -194,6 +217,9 @@ def evaluate(model: str, data: str, split: str, out: str, height: Optional[int] 
         gr = region > 0.5
         inter, union = (wm & gr).flatten(1).sum(1).float(), (wm | gr).flatten(1).sum(1).float()
         per["warp_iou"] += (inter / union.clamp(min=1)).tolist()
+        if "flow" in res and res["flow"].shape[1] == 2 and bool(torch.as_tensor(batch["has_flow"]).all()):
+            per["flow_epe"] += M.flow_epe(torch.as_tensor(res["flow"]).float(), desc.get("flow_align_corners", False),
+                                          batch["flow"], batch["flow_valid"]).tolist()
         if lpips_net is not None:
             lp += lpips_net(res["tryon"].float().clamp(-1, 1), batch["person"]).tolist()
         if fid_net is not None:
@@ -208,6 +234,8 @@ def evaluate(model: str, data: str, split: str, out: str, height: Optional[int] 
         if not quiet:
             print(f"eval {min(s + batch_size, n)}/{n}", flush=True)
     dt = time.perf_counter() - t0
+    if len(per["flow_epe"]) != n:  # the model gives no flow, or the data has none
+        del per["flow_epe"]
     summary = {k: {"mean": float(np.mean(v)), "std": float(np.std(v))} for k, v in per.items()}
     na = "weights not available"
     summary["lpips"] = {"mean": float(np.mean(lp)), "std": float(np.std(lp))} if lpips_net is not None else na
@@ -257,8 +285,9 @@ def render_markdown(r: Dict[str, Any]) -> str:
     rows = [("SSIM", "ssim", "higher"), ("PSNR (dB)", "psnr", "higher"), ("L1, whole image [0,1]", "l1", "lower"),
             ("L1, garment region [0,1]", "l1_garment", "lower"), ("warp IoU (mask vs garment region)", "warp_iou",
                                                                     "higher"),
+            ("flow end-point error (px, vs exact flow)", "flow_epe", "lower"),
             ("LPIPS (VGG)", "lpips", "lower"), ("FID", "fid", "lower")]
-    lines += [f"| {label} | {_fmt(m[key])} | {better} |" for label, key, better in rows]
+    lines += [f"| {label} | {_fmt(m[key])} | {better} |" for label, key, better in rows if key in m]
     lines += ["", "Paired setting: each person is dressed in the garment they wear, so the person image is the "
               "ground truth. A parser-free model sees the clothed person here, so these numbers flatter it; "
               "FID on unpaired try-ons is the usual complement.", "",
@@ -268,7 +297,7 @@ def render_markdown(r: Dict[str, Any]) -> str:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m training eval", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--model", required=True, help="model folder, checkpoint, or 'naive'")
+    ap.add_argument("--model", required=True, help="model folder, checkpoint, 'naive' or 'exact-flow'")
     ap.add_argument("--data", required=True, help="dataset root (VITON-HD layout)")
     ap.add_argument("--split", default="test", choices=["train", "test"])
     ap.add_argument("--out", required=True, help="report folder to create")
@@ -293,5 +322,7 @@ def main(argv=None) -> int:
         return 2
     m = r["metrics"]
     print(f"wrote {a.out}: SSIM {m['ssim']['mean']:.4f} PSNR {m['psnr']['mean']:.2f} "
-          f"L1 {m['l1']['mean']:.4f} IoU {m['warp_iou']['mean']:.3f} FID {_fmt(m['fid'])} LPIPS {_fmt(m['lpips'])}")
+          f"L1 {m['l1']['mean']:.4f} IoU {m['warp_iou']['mean']:.3f} "
+          + (f"EPE {m['flow_epe']['mean']:.2f} px " if "flow_epe" in m else "")
+          + f"FID {_fmt(m['fid'])} LPIPS {_fmt(m['lpips'])}")
     return 0

@@ -74,6 +74,8 @@ def test_eval_checkpoint(tmp_path):
                            width=48, batch=2, steps=1, threads=1), FakeVitonHD(n=2))["checkpoint"]
     r = evaluate(ck, str(FIXTURE), "test", str(tmp_path / "rep"), quiet=True)
     assert r["model"]["architecture"] == "tiny" and r["data"]["height"] == 64
+    # the fixture has exact garment flow: an untrained warp is pixels off it
+    assert r["metrics"]["flow_epe"]["mean"] > 0.5 and len(r["per_image"]["flow_epe"]) == r["data"]["items"]
 
 
 @pytest.mark.skipif(not FIXTURE.is_dir(), reason="fixture vitonhd_tiny not present")
@@ -122,3 +124,31 @@ def test_compare_reports_per_image(tmp_path, capsys):
     (other / "metrics.json").write_text(json.dumps({"per_image": {"name": ["x"], "ssim": [1.0]}}))
     assert main([a, str(other)]) == 2 and "different images" in capsys.readouterr().err
     assert main([a, str(tmp_path / "missing")]) == 2 and "no metrics.json" in capsys.readouterr().err
+
+
+def test_flow_epe_in_pixels():
+    h, w = 8, 6
+    ys, xs = torch.meshgrid(torch.arange(h, dtype=torch.float32), torch.arange(w, dtype=torch.float32),
+                            indexing="ij")
+    true = torch.stack([(2 * xs + 1) / w - 1, (2 * ys + 1) / h - 1])[None]  # identity, align_corners=False
+    assert torch.allclose(M.grid_to_pixels(true, False)[0, 0], xs, atol=1e-5)
+    shifted = true.clone()
+    shifted[:, 0] += 2 * 3 / w  # 3 pixels to the right
+    valid = torch.ones(1, 1, h, w)
+    assert torch.allclose(M.flow_epe(shifted, False, true, valid), torch.tensor([3.0]), atol=1e-4)
+    # the same pixels in align_corners=True units: no error
+    ident_ac = torch.stack([2 * xs / (w - 1) - 1, 2 * ys / (h - 1) - 1])[None]
+    assert M.flow_epe(ident_ac, True, true, valid).item() < 1e-4
+    assert torch.isnan(M.flow_epe(shifted, False, true, torch.zeros(1, 1, h, w))).all()
+
+
+@pytest.mark.skipif(not FIXTURE.is_dir(), reason="fixture vitonhd_tiny not present")
+def test_eval_exact_flow_is_the_warp_upper_bound(tmp_path):
+    from training.evaluate import evaluate
+
+    exact = evaluate("exact-flow", str(FIXTURE), "test", str(tmp_path / "x"), height=64, width=48, quiet=True)
+    naive = evaluate("naive", str(FIXTURE), "test", str(tmp_path / "n"), height=64, width=48, quiet=True)
+    assert exact["metrics"]["flow_epe"]["mean"] < 1e-3
+    assert exact["metrics"]["ssim"]["mean"] > naive["metrics"]["ssim"]["mean"]
+    assert "flow_epe" not in naive["metrics"]  # the naive paste has no flow
+    assert "end-point error" in (tmp_path / "x" / "report.md").read_text()
