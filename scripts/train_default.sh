@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# train_default.sh: the chain of runs that made models/default on a 2-core CPU (two sessions).
+# train_default.sh: the chain of runs that made models/default on a 2-core CPU (three sessions).
 #
 # Paper pipeline (teacher warp -> teacher gen -> distilled student warp -> student gen), mg-lite size,
 # 256x192 data. It grew over two sessions, and the chain below is what actually ran, in order:
@@ -8,7 +8,11 @@
 #   C  teacher gen again from scratch with the person skip (its try-on keeps the picture);
 #   D  student warp +600 (stopped at 600 of 700) and +80 annealing steps at 128x96, distilled from C;
 #   E  student gen at 256x192 with the person skip, the flow estimated at half resolution
-#      (the warp was trained at 128x96), inputs from C.
+#      (the warp was trained at 128x96), inputs from C;
+#   F  student warp +800 at 128x96 from E, half the items with the real person as input (--self-recon 0.5;
+#      it ran as 250 steps, an interruption, and --resume, which repeats a straight run exactly);
+#   G  student gen fine-tuned 200 steps at 256x192 on F's warp (no --self-recon: it teaches the generator to
+#      keep the old garment, see models/default/README.md).
 # Differences a re-run would have: B ran before the teacher's try-on kept the person's pixels outside both
 # garments (training/models/teacher.py keep_person), so it saw greyer inputs than this script gives it.
 #
@@ -46,5 +50,12 @@ T --model student --stage warp --height 128 --width 96 --lr 1.5e-4 --lr-decay-fr
 # E
 T --model student --stage gen "${full[@]}" --lr 5e-4 --seed 6 --steps 260 --person-skip on --flow-downsample 2 \
   --warp-ckpt "$R-student-warp4/ckpt_last.pt" --teacher "$R-teacher-gen3/ckpt_last.pt" --out "$R-student-gen"
-echo "trained: $R-student-gen/ckpt_last.pt"
-echo "export:  $PY -m training export --ckpt $R-student-gen/ckpt_last.pt --out models/NAME --measure-threads"
+# F
+T --model student --stage warp --height 128 --width 96 --flow-downsample 1 --lr 3e-4 --lr-decay-frac 0.5 --seed 11 \
+  --steps 800 --self-recon 0.5 --loss-weights flow=3 --init "$R-student-gen/ckpt_last.pt" \
+  --teacher "$R-teacher-gen3/ckpt_last.pt" --out "$R-student-warp5"
+# G
+T --model student --stage gen "${full[@]}" --flow-downsample 2 --lr 3e-4 --lr-decay-frac 0.5 --seed 13 --steps 200 \
+  --warp-ckpt "$R-student-warp5/ckpt_last.pt" --teacher "$R-teacher-gen3/ckpt_last.pt" --out "$R-student-gen2"
+echo "trained: $R-student-gen2/ckpt_last.pt"
+echo "export:  $PY -m training export --ckpt $R-student-gen2/ckpt_last.pt --out models/NAME --measure-threads"
