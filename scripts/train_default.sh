@@ -11,8 +11,9 @@
 #      (the warp was trained at 128x96), inputs from C;
 #   F  student warp +800 at 128x96 from E, half the items with the real person as input (--self-recon 0.5;
 #      it ran as 250 steps, an interruption, and --resume, which repeats a straight run exactly);
-#   G  student gen fine-tuned 200 steps at 256x192 on F's warp (no --self-recon: it teaches the generator to
-#      keep the old garment, see models/default/README.md).
+#   G  student warp +700 more the same way;
+#   H  student gen 200 steps at 256x192 on G's warp, starting from E's generator (no --self-recon: it teaches
+#      the generator to keep the old garment, see models/default/README.md).
 # Differences a re-run would have: B ran before the teacher's try-on kept the person's pixels outside both
 # garments (training/models/teacher.py keep_person), so it saw greyer inputs than this script gives it.
 #
@@ -55,7 +56,11 @@ T --model student --stage warp --height 128 --width 96 --flow-downsample 1 --lr 
   --steps 800 --self-recon 0.5 --loss-weights flow=3 --init "$R-student-gen/ckpt_last.pt" \
   --teacher "$R-teacher-gen3/ckpt_last.pt" --out "$R-student-warp5"
 # G
+T --model student --stage warp --height 128 --width 96 --flow-downsample 1 --lr 2e-4 --lr-decay-frac 0.5 --seed 14 \
+  --steps 700 --self-recon 0.5 --loss-weights flow=3 --init "$R-student-warp5/ckpt_last.pt" \
+  --teacher "$R-teacher-gen3/ckpt_last.pt" --out "$R-student-warp6"
+# H
 T --model student --stage gen "${full[@]}" --flow-downsample 2 --lr 3e-4 --lr-decay-frac 0.5 --seed 13 --steps 200 \
-  --warp-ckpt "$R-student-warp5/ckpt_last.pt" --teacher "$R-teacher-gen3/ckpt_last.pt" --out "$R-student-gen2"
+  --warp-ckpt "$R-student-warp6/ckpt_last.pt" --teacher "$R-teacher-gen3/ckpt_last.pt" --out "$R-student-gen2"
 echo "trained: $R-student-gen2/ckpt_last.pt"
 echo "export:  $PY -m training export --ckpt $R-student-gen2/ckpt_last.pt --out models/NAME --measure-threads"
