@@ -45,6 +45,7 @@ import torch
 import torch.nn.functional as F
 
 from . import metrics as M
+from .models.common import warp
 from . import viz
 
 Runner = Callable[[Dict[str, torch.Tensor]], Dict[str, torch.Tensor]]
@@ -76,9 +77,8 @@ def exact_flow_tryon(batch: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
     without a generator (no shading, no inpainting), the upper bound of the warp's share of the scores."""
     if not bool(torch.as_tensor(batch["has_flow"]).all()):
         raise ValueError("eval: --model exact-flow needs a dataset with garment-flow/ (synthetic data)")
-    grid = batch["flow"].permute(0, 2, 3, 1)
     valid = batch["flow_valid"]
-    warped = F.grid_sample(batch["cloth"], grid, mode="bilinear", padding_mode="border", align_corners=False) * valid
+    warped = warp(batch["cloth"], batch["flow"], padding_mode="border") * valid
     return {"tryon": warped + batch["person"] * (1 - valid), "warped_garment": warped, "warped_mask": valid,
             "flow": batch["flow"]}
 

@@ -196,10 +196,11 @@ def distillation(student_feats: Sequence[torch.Tensor], teacher_feats: Sequence[
     the teacher's features are area-averaged to the student's size."""
     loss = student_feats[0].new_zeros(())
     for k, (s, t) in enumerate(zip(student_feats, teacher_feats)):
+        t = t.detach().float()
         if t.shape[-2:] != s.shape[-2:]:
-            t = F.adaptive_avg_pool2d(t.detach().float(), s.shape[-2:])
+            t = F.adaptive_avg_pool2d(t, s.shape[-2:])
         gate = psi.view(-1, *([1] * (s.dim() - 1))) if psi.dim() == 1 else F.interpolate(psi, size=s.shape[-2:])
-        loss = loss + 0.04 * (k + 1) * ((t.detach().float() - s.float()).pow(2) * gate).mean()
+        loss = loss + 0.04 * (k + 1) * ((t - s.float()).pow(2) * gate).mean()
     return loss
 
 

@@ -21,6 +21,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .config import load_file
+from .models.common import convert_grid, grid_to_pixels, resize_flow
 
 
 # ----------------------------------------------------------------------------- SSIM / PSNR
@@ -53,21 +54,13 @@ def psnr(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return 10 * torch.log10(1.0 / mse)
 
 
-def grid_to_pixels(grid: torch.Tensor, align_corners: bool) -> torch.Tensor:
-    """A sampling grid (B,2,H,W) in [-1,1], channel 0 = x, into pixel coordinates of a source image of the
-    same H x W (``grid_sample``'s convention for ``align_corners``)."""
-    h, w = grid.shape[-2:]
-    size = grid.new_tensor([w, h]).view(1, 2, 1, 1)
-    return (grid + 1) / 2 * (size - 1) if align_corners else ((grid + 1) * size - 1) / 2
-
-
 def flow_epe(pred: torch.Tensor, pred_align_corners: bool, true: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
     """Per-image mean end-point error in pixels of a predicted sampling grid against the true one (the
     dataset's garment flow, align_corners=False) over the pixels where the true flow is ``valid`` (B,1,H,W).
-    The grids are resampled to the true one's size first; images without a valid pixel give NaN."""
-    if pred.shape[-2:] != true.shape[-2:]:
-        pred = F.interpolate(pred, size=true.shape[-2:], mode="bilinear", align_corners=False)
-    d = (grid_to_pixels(pred, pred_align_corners) - grid_to_pixels(true, False)).pow(2).sum(1, keepdim=True).sqrt()
+    The prediction is brought to the true one's convention and size first (``resize_flow``); images without a
+    valid pixel give NaN."""
+    pred = resize_flow(convert_grid(pred, pred_align_corners, False), true.shape[-2:])
+    d = (grid_to_pixels(pred, False) - grid_to_pixels(true, False)).pow(2).sum(1, keepdim=True).sqrt()
     n = valid.flatten(1).sum(1)
     return torch.where(n > 0, (d * valid).flatten(1).sum(1) / n.clamp(min=1), torch.full_like(n, float("nan")))
 

@@ -498,8 +498,9 @@ class Trainer:
     def _self_recon(self, t_img: torch.Tensor, batch: Dict[str, Any]) -> torch.Tensor:
         """``--self-recon F``: each item's input is, with probability F, the real person (who wears the garment
         it is given: the paired setting) instead of the teacher's try-on in another garment. Such items teach
-        the warp to follow a garment it can see on the body and the generator to keep what is already right;
-        the rest keep the distillation task. The draw uses the global RNG, so a resumed run repeats it."""
+        the warp to follow a garment it can see on the body; a generator trained on them learns to keep the old
+        garment when it looks like the new one (training/README.md), so the shipped one is not. The rest keep
+        the distillation task. The draw uses the global RNG, so a resumed run repeats it."""
         if self.cfg.self_recon <= 0:
             return t_img
         pick = torch.rand(t_img.shape[0]) < self.cfg.self_recon

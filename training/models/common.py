@@ -214,17 +214,24 @@ def resize_flow(flow: torch.Tensor, size) -> torch.Tensor:
     return identity_grid(b, size[0], size[1], like=flow) + disp
 
 
+def grid_to_pixels(grid: torch.Tensor, align_corners: bool) -> torch.Tensor:
+    """An absolute grid (B, 2, H, W) as pixel coordinates of a source image of the same H x W, in
+    ``grid_sample``'s convention for ``align_corners``: p = (x+1)(S-1)/2, or ((x+1)S-1)/2 without."""
+    h, w = grid.shape[-2:]
+    size = grid.new_tensor([w, h]).view(1, 2, 1, 1)
+    return (grid + 1) * (size - 1) / 2 if align_corners else ((grid + 1) * size - 1) / 2
+
+
 def convert_grid(grid: torch.Tensor, from_align: bool, to_align: bool) -> torch.Tensor:
     """Re-express an absolute grid between the align_corners=False/True conventions."""
     if from_align == to_align:
         return grid
     h, w = grid.shape[-2:]
     size = grid.new_tensor([w, h]).view(1, 2, 1, 1)
-    if from_align:  # true -> false: pixel p = (x+1)(S-1)/2 ; x' = (2p+1)/S - 1
-        pix = (grid + 1) * (size - 1) / 2
+    pix = grid_to_pixels(grid, from_align)
+    if from_align:  # true -> false: x' = (2p+1)/S - 1
         return (2 * pix + 1) / size - 1
-    pix = ((grid + 1) * size - 1) / 2  # false -> true
-    return 2 * pix / (size - 1).clamp(min=1) - 1
+    return 2 * pix / (size - 1).clamp(min=1) - 1  # false -> true
 
 
 def init_weights(module: nn.Module) -> None:
