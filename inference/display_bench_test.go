@@ -31,11 +31,7 @@ func demoFrame(b *testing.B) gocv.Mat {
 // of the try-on, and the frame copy the result keeps.
 func BenchmarkDisplayStage(b *testing.B) {
 	frame := demoFrame(b)
-	f, err := NewFramer("", DefaultFraming())
-	if err != nil {
-		b.Skip(err)
-	}
-	defer f.Close()
+	f := newTestFramer(b, DefaultFraming())
 	box, ok := f.Box(frame)
 	if !ok {
 		b.Fatal("no person in the demo frame")

@@ -60,11 +60,7 @@ func TestCropPadsABoxPastTheFrame(t *testing.T) {
 
 func TestFramerSmoothsAndHolds(t *testing.T) {
 	matleak.Check(t)
-	f, err := NewFramer("", FramingOptions{BoxHeightFaces: 5, TopFaces: 1, Smoothing: 0.5, HoldFrames: 2, DetectWidth: 320})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
+	f := newTestFramer(t, FramingOptions{BoxHeightFaces: 5, TopFaces: 1, Smoothing: 0.5, HoldFrames: 2, DetectWidth: 320})
 	b1, ok := f.update(rectF{100, 100, 40, 40}, true, 640, 480)
 	if !ok || b1 != image.Rect(45, 60, 195, 260) {
 		t.Fatalf("first box: got %v %v; want (45,60)-(195,260) true", b1, ok)
@@ -86,11 +82,7 @@ func TestFramerSmoothsAndHolds(t *testing.T) {
 
 func TestFramerFollowsItsFaceNotStrayDetections(t *testing.T) {
 	matleak.Check(t)
-	f, err := NewFramer("", DefaultFraming())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
+	f := newTestFramer(t, DefaultFraming())
 	small, big := rectF{400, 50, 30, 30}, rectF{100, 100, 40, 40}
 	face, ok := f.pick([]rectF{small, big})
 	if !ok || face != big {
@@ -119,11 +111,7 @@ func TestFramerFollowsItsFaceNotStrayDetections(t *testing.T) {
 
 func TestFramerFindsNobodyInABlankFrame(t *testing.T) {
 	matleak.Check(t)
-	f, err := NewFramer("", DefaultFraming())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
+	f := newTestFramer(t, DefaultFraming())
 	frame := gocv.NewMatWithSizeFromScalar(gocv.NewScalar(120, 130, 140, 0), 480, 640, gocv.MatTypeCV8UC3)
 	defer frame.Close()
 	if b, ok := f.Box(frame); ok {
@@ -218,16 +206,8 @@ func TestFramerTrackingWindowMatchesFullSearch(t *testing.T) {
 	defer vc.Close()
 	fullOpts := DefaultFraming()
 	fullOpts.FullEvery = 0
-	full, err := NewFramer("", fullOpts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer full.Close()
-	tracked, err := NewFramer("", DefaultFraming())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tracked.Close()
+	full := newTestFramer(t, fullOpts)
+	tracked := newTestFramer(t, DefaultFraming())
 	frame := gocv.NewMat()
 	defer frame.Close()
 	// The whole-frame search itself jitters by several percent from frame to
@@ -258,4 +238,16 @@ func TestFramerTrackingWindowMatchesFullSearch(t *testing.T) {
 		t.Errorf("tracking window: found/lost differ on %d of %d frames, box off by %.3f on average and %.3f "+
 			"at most (box heights); want at most 2%%, 0.04 and 0.1", disagree, frames, mean, worst)
 	}
+}
+
+// newTestFramer makes a framer with the default cascade, closed at the end
+// of the test (before matleak's check, which was registered first).
+func newTestFramer(tb testing.TB, opts FramingOptions) *Framer {
+	tb.Helper()
+	f, err := NewFramer("", opts)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { f.Close() })
+	return f
 }
