@@ -260,7 +260,7 @@ def export_checkpoints(warp_ckpt: str, gen_ckpt: Optional[str], out: str, name: 
                        height: Optional[int] = None, width: Optional[int] = None,
                        measure_threads: bool = False) -> Dict[str, Any]:
     from .count import count_macs, count_params
-    from .train import load_checkpoint
+    from .train import generator_state, load_checkpoint
     from .models import build_from_record
 
     wck = load_checkpoint(warp_ckpt)
@@ -273,8 +273,7 @@ def export_checkpoints(warp_ckpt: str, gen_ckpt: Optional[str], out: str, name: 
     model = build_from_record(rec)
     model.load_state_dict(wck["model"])
     if gck is not None:
-        gen_state = {k: v for k, v in gck["model"].items() if _is_gen_key(model, k)}
-        model.load_state_dict({**model.state_dict(), **gen_state})
+        model.load_state_dict({**model.state_dict(), **generator_state(model, gck["model"])})
     elif wck.get("stage") == "warp":
         print("export: warning: no --gen-ckpt and the checkpoint is from the warp stage: the generator is untrained",
               file=sys.stderr)
@@ -294,11 +293,6 @@ def export_checkpoints(warp_ckpt: str, gen_ckpt: Optional[str], out: str, name: 
     }
     return write_model_folder(model, Path(out), name=name or Path(out).name, architecture=rec["arch"], height=h,
                               width=w, provenance=prov, measure_threads=measure_threads)
-
-
-def _is_gen_key(model: nn.Module, key: str) -> bool:
-    prefixes = [n for n, m in model.named_children() if any(m is g for g in model.gen_modules())]
-    return any(key.startswith(p + ".") for p in prefixes)
 
 
 def main(argv=None) -> int:

@@ -66,6 +66,7 @@ class TrainConfig:
     out: str = "runs/run"
     teacher: Optional[str] = None  # teacher checkpoint (gen stage) for distillation
     warp_ckpt: Optional[str] = None  # warp-stage checkpoint to start the gen stage from
+    gen_init: Optional[str] = None  # gen stage: continue this checkpoint's generator on --warp-ckpt's warp
     init: Optional[str] = None  # start from these weights (any stage)
     height: int = 256
     width: int = 192
@@ -196,6 +197,12 @@ def model_from_checkpoint(path: str) -> nn.Module:
     model = build_from_record(ck["model_config"])
     model.load_state_dict(ck["model"])
     return model
+
+
+def generator_state(model: nn.Module, state: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
+    """The entries of a state dict that belong to the model's generator (its ``gen_modules``)."""
+    prefixes = tuple(n + "." for n, m in model.named_children() if any(m is g for g in model.gen_modules()))
+    return {k: v for k, v in state.items() if k.startswith(prefixes)}
 
 
 def _to(batch: Dict[str, Any], device: torch.device, channels_last: bool) -> Dict[str, Any]:
@@ -338,6 +345,8 @@ class Trainer:
             self.model = build(kind, self.model_cfg)
             self.model_record = config_to_record(kind, cfg.arch, self.model_cfg)
             self.src_stage = None
+        if cfg.gen_init:
+            self._load_generator(cfg.gen_init)
         self._set_person_skip(src)
         if cfg.flow_downsample:
             if not hasattr(self.model_cfg, "flow_downsample"):
@@ -406,6 +415,28 @@ class Trainer:
         if load_weights:
             self.model.load_state_dict(ck["model"])
             log.info("loaded weights from %s (stage %s, step %d)", path, ck.get("stage"), ck.get("step", 0))
+
+    def _load_generator(self, path: str) -> None:
+        """``--gen-init``: the generator (weights and output form) of another gen-stage checkpoint of the same
+        network, so a trained generator can be fine-tuned on a newer warp instead of starting over."""
+        if self.cfg.stage != "gen" or not self.cfg.warp_ckpt or self.cfg.resume:
+            raise ValueError("train: --gen-init is for a gen stage started from --warp-ckpt (not --resume)")
+        ck = load_checkpoint(path)
+        rec, mine = ck["model_config"], self.model_record
+        # the flow resolution and the output form are settings of a run, not of the weights' shapes
+        loose = ("flow_downsample", "person_skip")
+        same = {k: v for k, v in rec["config"].items() if k not in loose}
+        if (rec["kind"], rec["arch"]) != (mine["kind"], mine["arch"]) or \
+                same != {k: v for k, v in mine["config"].items() if k not in loose}:
+            raise ValueError(f"train: --gen-init {path}: a different network from --warp-ckpt {self.cfg.warp_ckpt}")
+        if ck.get("stage") != "gen":
+            raise ValueError(f"train: --gen-init {path}: a {ck.get('stage')}-stage checkpoint; its generator is "
+                             f"untrained")
+        self.model.load_state_dict({**self.model.state_dict(), **generator_state(self.model, ck["model"])})
+        self.model_cfg.person_skip = rec["config"]["person_skip"]
+        self.model_record = config_to_record(self.cfg.model, self.cfg.arch, self.model_cfg)
+        self.src_stage = "gen"
+        log.info("generator from %s (step %d, person_skip=%s)", path, ck.get("step", 0), self.model_cfg.person_skip)
 
     def _set_person_skip(self, src) -> None:
         """``--person-skip on|off`` picks the generator's output form; only before the generator has trained
@@ -648,6 +679,8 @@ def parse_args(argv=None) -> TrainConfig:
     ap.add_argument("--out", required=True, help="run folder (runs/NAME); never overwritten")
     ap.add_argument("--teacher", help="teacher checkpoint (after its gen stage) for distillation")
     ap.add_argument("--warp-ckpt", help="warp-stage checkpoint the gen stage starts from")
+    ap.add_argument("--gen-init", help="gen stage: fine-tune this gen-stage checkpoint's generator on the warp "
+                                       "of --warp-ckpt")
     ap.add_argument("--init", help="initial weights (checkpoint of the same architecture)")
     ap.add_argument("--height", type=int, default=256)
     ap.add_argument("--width", type=int, default=192)
@@ -690,7 +723,7 @@ def parse_args(argv=None) -> TrainConfig:
             ap.error(f"--loss-weights: unknown weight {k!r}")
         setattr(weights, k.strip(), float(v))
     return TrainConfig(model=a.model, arch=a.arch, stage=a.stage, data=a.data, out=a.out, teacher=a.teacher,
-                       warp_ckpt=a.warp_ckpt, init=a.init, height=a.height, width=a.width, batch=a.batch,
+                       warp_ckpt=a.warp_ckpt, gen_init=a.gen_init, init=a.init, height=a.height, width=a.width, batch=a.batch,
                        steps=a.steps, lr=a.lr, lr_decay_frac=a.lr_decay_frac, seed=a.seed, resume=a.resume,
                        workers=a.workers, threads=a.threads, bf16=a.bf16, channels_last=a.channels_last,
                        curriculum=a.curriculum, log_every=a.log_every, sample_every=a.sample_every,

@@ -163,6 +163,36 @@ def test_person_skip_is_chosen_before_the_generator_trains(tmp_path):
         train(_cfg(tmp_path, "g2", model="student", stage="gen", steps=1, init=g["checkpoint"], person_skip="off"), ds)
 
 
+def test_gen_init_fine_tunes_a_trained_generator_on_a_newer_warp(tmp_path):
+    from training.train import Trainer, generator_state
+
+    ds = FakeVitonHD(n=4, height=64, width=48)
+    w1 = train(_cfg(tmp_path, "w1", model="student", stage="warp", steps=1), ds)
+    g1 = train(_cfg(tmp_path, "g1", model="student", stage="gen", steps=2, warp_ckpt=w1["checkpoint"],
+                    person_skip="on", flow_downsample=2), ds)
+    w2 = train(_cfg(tmp_path, "w2", model="student", stage="warp", steps=2, seed=5, init=w1["checkpoint"],
+                    flow_downsample=1), ds)
+    t = Trainer(_cfg(tmp_path, "g2", model="student", stage="gen", steps=1, warp_ckpt=w2["checkpoint"],
+                     gen_init=g1["checkpoint"], flow_downsample=2), ds)
+    want_gen, want_warp = load_checkpoint(g1["checkpoint"])["model"], load_checkpoint(w2["checkpoint"])["model"]
+    got = t.model.state_dict()
+    gen_keys = generator_state(t.model, got).keys()
+    assert gen_keys and len(gen_keys) < len(got)
+    for k, v in got.items():  # the generator from g1, everything else (the warp) from w2
+        assert torch.equal(v, (want_gen if k in gen_keys else want_warp)[k]), k
+    assert t.model.cfg.person_skip and t.model.cfg.flow_downsample == 2
+    # a generator that never trained, or a run that is not a gen stage from a warp, is refused
+    with pytest.raises(ValueError, match="untrained"):
+        Trainer(_cfg(tmp_path, "x1", model="student", stage="gen", steps=1, warp_ckpt=w2["checkpoint"],
+                     gen_init=w1["checkpoint"]), ds)
+    with pytest.raises(ValueError, match="--gen-init is for a gen stage"):
+        Trainer(_cfg(tmp_path, "x2", model="student", stage="warp", steps=1, gen_init=g1["checkpoint"]), ds)
+    other = train(_cfg(tmp_path, "o", model="student", arch="mg-lite", stage="warp", steps=1), ds)
+    with pytest.raises(ValueError, match="a different network"):
+        Trainer(_cfg(tmp_path, "x3", model="student", arch="mg-lite", stage="gen", steps=1,
+                     warp_ckpt=other["checkpoint"], gen_init=g1["checkpoint"]), ds)
+
+
 def test_teacher_of_another_width_only_supplies_inputs(tmp_path):
     from training.losses import LossWeights
 
