@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# train_default.sh: the chain of runs that made models/default on a 2-core CPU (three sessions).
+# train_default.sh: the chain of runs that made models/default on a 2-core CPU (four sessions).
 #
 # Paper pipeline (teacher warp -> teacher gen -> distilled student warp -> student gen), mg-lite size,
 # 256x192 data. It grew over two sessions, and the chain below is what actually ran, in order:
@@ -14,6 +14,10 @@
 #   G  student warp +700 more the same way;
 #   H  student gen 200 steps at 256x192 on G's warp, starting from E's generator (no --self-recon: it teaches
 #      the generator to keep the old garment, see models/default/README.md).
+#   I  (fourth session) student warp +1400 at 128x96 the same way, direct flow supervision x4;
+#   J  student gen 300 steps at 256x192 on I's warp, continuing H's generator (--gen-init);
+#   K  student gen 250 more steps with the composite-mask weight x5 (gen_mask=5): J scored higher on the test
+#      split but let the old garment's pattern through holes in its composite mask (models/default/README.md).
 # Differences a re-run would have: B ran before the teacher's try-on kept the person's pixels outside both
 # garments (training/models/teacher.py keep_person), so it saw greyer inputs than this script gives it.
 #
@@ -62,5 +66,17 @@ T --model student --stage warp --height 128 --width 96 --flow-downsample 1 --lr 
 # H
 T --model student --stage gen "${full[@]}" --flow-downsample 2 --lr 3e-4 --lr-decay-frac 0.5 --seed 13 --steps 200 \
   --warp-ckpt "$R-student-warp6/ckpt_last.pt" --teacher "$R-teacher-gen3/ckpt_last.pt" --out "$R-student-gen2"
-echo "trained: $R-student-gen2/ckpt_last.pt"
-echo "export:  $PY -m training export --ckpt $R-student-gen2/ckpt_last.pt --out models/NAME --measure-threads"
+# I
+T --model student --stage warp --height 128 --width 96 --flow-downsample 1 --lr 2e-4 --lr-decay-frac 0.5 --seed 21 \
+  --steps 1400 --self-recon 0.5 --loss-weights flow=4 --init "$R-student-warp6/ckpt_last.pt" \
+  --teacher "$R-teacher-gen3/ckpt_last.pt" --out "$R-student-warp7"
+# J
+T --model student --stage gen "${full[@]}" --flow-downsample 2 --lr 2e-4 --lr-decay-frac 0.5 --seed 23 --steps 300 \
+  --warp-ckpt "$R-student-warp7/ckpt_last.pt" --gen-init "$R-student-gen2/ckpt_last.pt" \
+  --teacher "$R-teacher-gen3/ckpt_last.pt" --out "$R-student-gen3"
+# K
+T --model student --stage gen "${full[@]}" --flow-downsample 2 --lr 1.5e-4 --lr-decay-frac 0.5 --seed 25 --steps 250 \
+  --loss-weights gen_mask=5 --warp-ckpt "$R-student-warp7/ckpt_last.pt" --gen-init "$R-student-gen3/ckpt_last.pt" \
+  --teacher "$R-teacher-gen3/ckpt_last.pt" --out "$R-student-gen4"
+echo "trained: $R-student-gen4/ckpt_last.pt"
+echo "export:  $PY -m training export --ckpt $R-student-gen4/ckpt_last.pt --out models/NAME --measure-threads"
