@@ -347,7 +347,7 @@ class Trainer:
             self.src_stage = None
         if cfg.gen_init:
             self._load_generator(cfg.gen_init)
-        self._set_person_skip(src)
+        self._set_person_skip(cfg.gen_init or src)  # the checkpoint whose generator the run continues
         if cfg.flow_downsample:
             if not hasattr(self.model_cfg, "flow_downsample"):
                 raise ValueError(f"train: --flow-downsample: a {cfg.model} {cfg.arch} has no such setting")

@@ -2,6 +2,7 @@
 the teacher -> student distillation chain runs, run folders are never overwritten."""
 from __future__ import annotations
 
+import re
 import socket
 import subprocess
 import sys
@@ -181,6 +182,10 @@ def test_gen_init_fine_tunes_a_trained_generator_on_a_newer_warp(tmp_path):
     for k, v in got.items():  # the generator from g1, everything else (the warp) from w2
         assert torch.equal(v, (want_gen if k in gen_keys else want_warp)[k]), k
     assert t.model.cfg.person_skip and t.model.cfg.flow_downsample == 2
+    # its output form stays the one it was trained with; the error names the checkpoint it came from
+    with pytest.raises(ValueError, match=re.escape(f"{g1['checkpoint']} holds a generator trained with person_skip=True")):
+        Trainer(_cfg(tmp_path, "x0", model="student", stage="gen", steps=1, warp_ckpt=w2["checkpoint"],
+                     gen_init=g1["checkpoint"], person_skip="off"), ds)
     # a generator that never trained, or a run that is not a gen stage from a warp, is refused
     with pytest.raises(ValueError, match="untrained"):
         Trainer(_cfg(tmp_path, "x1", model="student", stage="gen", steps=1, warp_ckpt=w2["checkpoint"],
