@@ -345,7 +345,7 @@ class Trainer:
             self.model = build(kind, self.model_cfg)
             self.model_record = config_to_record(kind, cfg.arch, self.model_cfg)
             self.src_stage = None
-        if cfg.gen_init:
+        if cfg.gen_init and not cfg.resume:  # a resumed run has the generator in its own checkpoint
             self._load_generator(cfg.gen_init)
         self._set_person_skip(cfg.gen_init or src)  # the checkpoint whose generator the run continues
         if cfg.flow_downsample:
@@ -419,8 +419,8 @@ class Trainer:
     def _load_generator(self, path: str) -> None:
         """``--gen-init``: the generator (weights and output form) of another gen-stage checkpoint of the same
         network, so a trained generator can be fine-tuned on a newer warp instead of starting over."""
-        if self.cfg.stage != "gen" or not self.cfg.warp_ckpt or self.cfg.resume:
-            raise ValueError("train: --gen-init is for a gen stage started from --warp-ckpt (not --resume)")
+        if self.cfg.stage != "gen" or not self.cfg.warp_ckpt:
+            raise ValueError("train: --gen-init is for a gen stage started from --warp-ckpt")
         ck = load_checkpoint(path)
         rec, mine = ck["model_config"], self.model_record
         # the flow resolution and the output form are settings of a run, not of the weights' shapes

@@ -182,6 +182,15 @@ def test_gen_init_fine_tunes_a_trained_generator_on_a_newer_warp(tmp_path):
     for k, v in got.items():  # the generator from g1, everything else (the warp) from w2
         assert torch.equal(v, (want_gen if k in gen_keys else want_warp)[k]), k
     assert t.model.cfg.person_skip and t.model.cfg.flow_downsample == 2
+    # an interrupted run resumes from its own checkpoint, given the same arguments
+    j = dict(model="student", stage="gen", steps=2, warp_ckpt=w2["checkpoint"], gen_init=g1["checkpoint"])
+    train(_cfg(tmp_path, "j", stop_after=1, **j), ds)
+    resumed = train(_cfg(tmp_path, "j", resume=True, **j), ds)
+    straight = train(_cfg(tmp_path, "j-straight", **j), ds)
+    assert resumed["step"] == 2
+    a, b = load_checkpoint(straight["checkpoint"])["model"], load_checkpoint(resumed["checkpoint"])["model"]
+    for k in a:
+        assert torch.allclose(a[k].float(), b[k].float(), atol=1e-5), k
     # its output form stays the one it was trained with; the error names the checkpoint it came from
     with pytest.raises(ValueError, match=re.escape(f"{g1['checkpoint']} holds a generator trained with person_skip=True")):
         Trainer(_cfg(tmp_path, "x0", model="student", stage="gen", steps=1, warp_ckpt=w2["checkpoint"],
