@@ -32,6 +32,10 @@ def to_image(t):
     return cv2.cvtColor(((t[0].transpose(1, 2, 0) + 1) * 127.5).clip(0, 255).astype(np.uint8), cv2.COLOR_RGB2BGR)
 
 
+def to_mask_image(m):
+    return cv2.cvtColor((m[0, 0] * 255).clip(0, 255).astype(np.uint8), cv2.COLOR_GRAY2BGR)
+
+
 def demo_frames():
     cap = cv2.VideoCapture(str(ROOT / "assets/demo.mp4"))
     frames = {}
@@ -72,8 +76,7 @@ def main() -> int:
                 tryon, cm = gen.run(None, {"person": p, "warped_garment": wg, "warped_mask": wm})
                 holes.append(float((cm[0, 0][wm[0, 0] > 0.5] < 0.5).mean()))
                 if a.picture and ms == 6000 and name == GARMENTS[0]:
-                    grey = lambda m: cv2.cvtColor((m[0, 0] * 255).clip(0, 255).astype(np.uint8), cv2.COLOR_GRAY2BGR)
-                    rows.append(np.hstack([crop, to_image(wg), grey(cm), to_image(tryon)]))
+                    rows.append(np.hstack([crop, to_image(wg), to_mask_image(cm), to_image(tryon)]))
             print(f"{model}  {name:16s} hole fraction {np.mean(holes):.4f}")
     if a.picture:
         cv2.imwrite(a.picture, np.vstack(rows), [cv2.IMWRITE_JPEG_QUALITY, 90])

@@ -345,9 +345,11 @@ class Trainer:
             self.model = build(kind, self.model_cfg)
             self.model_record = config_to_record(kind, cfg.arch, self.model_cfg)
             self.src_stage = None
+        gen_src = src  # the checkpoint whose generator the run continues
         if cfg.gen_init and not cfg.resume:  # a resumed run has the generator in its own checkpoint
             self._load_generator(cfg.gen_init)
-        self._set_person_skip(cfg.gen_init or src)  # the checkpoint whose generator the run continues
+            gen_src = cfg.gen_init
+        self._set_person_skip(gen_src)
         if cfg.flow_downsample:
             if not hasattr(self.model_cfg, "flow_downsample"):
                 raise ValueError(f"train: --flow-downsample: a {cfg.model} {cfg.arch} has no such setting")
