@@ -46,7 +46,7 @@ EDGES = [(11, 12), (11, 13), (13, 15), (12, 14), (14, 16), (11, 23), (12, 24), (
 
 
 def sigmoid(x):
-    return 1.0 / (1.0 + np.exp(-x))
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -80, 80)))
 
 
 def tfl(path, x):
@@ -99,15 +99,14 @@ def main():
     ap.add_argument("--images", nargs="+", required=True)
     ap.add_argument("--json")
     ap.add_argument("--draw")
-    ap.add_argument("--landmark", default="full", choices=["lite", "full"])
     a = ap.parse_args()
 
     anc = np.array(anchors_mod.generate(anchors_mod.BLAZEPOSE_224))
     det_onnx = sess(os.path.join(a.models, "pose_detection.onnx"))
-    lm_onnx = sess(os.path.join(a.models, f"pose_landmark_{a.landmark}.onnx"))
+    lm_onnx = {v: sess(os.path.join(a.models, f"pose_landmark_{v}.onnx")) for v in ("lite", "full")}
     seg_onnx = sess(os.path.join(a.models, "selfie_segmentation.onnx"))
     det_tfl = os.path.join(a.tflite_dir, "pose_detection.tflite")
-    lm_tfl = os.path.join(a.pose_dir, f"pose_landmark_{a.landmark}.tflite")
+    lm_tfl = {v: os.path.join(a.pose_dir, f"pose_landmark_{v}.tflite") for v in ("lite", "full")}
     seg_tfl = os.path.join(a.tflite_dir, "selfie_segmentation_ref.tflite")
 
     refs = []
@@ -144,15 +143,29 @@ def main():
         # 4 landmarks
         crop = cv2.warpAffine(rgb, m, (256, 256), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
                               borderValue=(0, 0, 0)).astype(np.float32) / 255.0
-        lo = tfl(lm_tfl, crop[None])
-        lms = lo["Identity"][0].reshape(39, 5)
-        flag = float(lo["Identity_1"][0, 0])
-        seg = sigmoid(lo["Identity_2"][0, :, :, 0])
-        onames = [o.name for o in lm_onnx.get_outputs()]
-        olo = dict(zip(onames, lm_onnx.run(None, {"input": crop.transpose(2, 0, 1)[None]})))
         mi = inv_affine(m)
-        pts = apply(mi, lms[:, :2])
-        opts = apply(mi, olo["landmarks"][0].reshape(39, 5)[:, :2])
+        lmres = {}
+        for v in ("lite", "full"):
+            lo = tfl(lm_tfl[v], crop[None])
+            lms = lo["Identity"][0].reshape(39, 5)
+            onames = [o.name for o in lm_onnx[v].get_outputs()]
+            olo = dict(zip(onames, lm_onnx[v].run(None, {"input": crop.transpose(2, 0, 1)[None]})))
+            p = apply(mi, lms[:, :2])
+            op_ = apply(mi, olo["landmarks"][0].reshape(39, 5)[:, :2])
+            ix = list(KEYPOINTS.values())
+            lmres[v] = {
+                "pose_flag": float(lo["Identity_1"][0, 0]),
+                "onnx_pose_flag": float(olo["pose_flag"][0, 0]),
+                "keypoints_crop_px": {k: [float(lms[j, 0]), float(lms[j, 1])] for k, j in KEYPOINTS.items()},
+                "keypoints_px": {k: [float(p[j, 0]), float(p[j, 1])] for k, j in KEYPOINTS.items()},
+                "keypoint_visibility": {k: float(sigmoid(lms[j, 3])) for k, j in KEYPOINTS.items()},
+                "keypoint_presence": {k: float(sigmoid(lms[j, 4])) for k, j in KEYPOINTS.items()},
+                "onnx_keypoints_max_abs_diff_px": float(np.abs(op_[ix] - p[ix]).max()),
+                "segmentation_mean": float(sigmoid(lo["Identity_2"][0, :, :, 0]).mean()),
+                "onnx_segmentation_mean": float(sigmoid(olo["segmentation"][0, 0]).mean()),
+            }
+            if v == "full":
+                pts, flag, seg = p, lmres[v]["pose_flag"], sigmoid(lo["Identity_2"][0, :, :, 0])
         # selfie: whole frame resized to 256x256
         sx = cv2.resize(rgb, (256, 256), interpolation=cv2.INTER_LINEAR).astype(np.float32) / 255.0
         smask = tfl(seg_tfl, sx[None])
@@ -165,6 +178,8 @@ def main():
             "detector": {
                 "letterbox_matrix": lb.tolist(),
                 "top_anchor": i, "top_score": float(scores[i]),
+                "top_logit": float(cls[i]), "top_regressors": [float(v) for v in reg[i]],
+                "top_anchor_center": [float(ax), float(ay)],
                 "onnx_top_score": float(sigmoid(np.clip(ocls[0, i, 0], -100, 100))),
                 "box_xyxy_px": [float(v) for v in box],
                 "keypoints_px": kps.tolist(),
@@ -172,20 +187,15 @@ def main():
             },
             "roi": {"center_px": [float(x0), float(y0)], "size_px": size, "rotation_rad": rot,
                     "matrix_image_to_crop": m.tolist()},
-            "landmark_model": f"pose_landmark_{a.landmark}",
-            "pose_flag": flag, "onnx_pose_flag": float(olo["pose_flag"][0, 0]),
-            "keypoints_px": {k: [float(pts[j, 0]), float(pts[j, 1])] for k, j in KEYPOINTS.items()},
-            "keypoint_visibility": {k: float(sigmoid(lms[j, 3])) for k, j in KEYPOINTS.items()},
-            "onnx_keypoints_max_abs_diff_px": float(np.abs(opts[list(KEYPOINTS.values())]
-                                                           - pts[list(KEYPOINTS.values())]).max()),
-            "segmentation_mean": float(seg.mean()),
-            "onnx_segmentation_mean": float(sigmoid(olo["segmentation"][0, 0]).mean()),
+            "landmarks": {"pose_landmark_" + v: r for v, r in lmres.items()},
             "selfie_mask_mean": float(smask.mean()),
             "onnx_selfie_mask_mean": float(osmask.mean()),
         }
         refs.append(ref)
-        print(json.dumps({k: ref[k] for k in ["image", "pose_flag", "segmentation_mean", "selfie_mask_mean"]}),
-              "score %.3f" % ref["detector"]["top_score"], "kp diff %.3f px" % ref["onnx_keypoints_max_abs_diff_px"])
+        print(name, "det %.3f" % ref["detector"]["top_score"], "selfie mean %.3f" % ref["selfie_mask_mean"],
+              " ".join("%s flag %.3f seg %.3f kp-diff %.4fpx" % (v, r["pose_flag"], r["segmentation_mean"],
+                                                                r["onnx_keypoints_max_abs_diff_px"])
+                       for v, r in lmres.items()))
 
         if a.draw:
             os.makedirs(a.draw, exist_ok=True)
@@ -203,7 +213,7 @@ def main():
                 cv2.circle(vis, tuple(int(v) for v in pts[j]), 3, (0, 0, 255), -1)
             for k in kps:
                 cv2.circle(vis, tuple(int(v) for v in k), 5, (255, 0, 255), -1)
-            cv2.putText(vis, f"det {scores[i]:.2f} flag {flag:.2f}", (5, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.6,
+            cv2.putText(vis, f"det {scores[i]:.2f} flag(full) {flag:.2f}", (5, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.6,
                         (255, 255, 255), 2)
             cv2.imwrite(os.path.join(a.draw, os.path.splitext(name)[0] + "_overlay.jpg"), vis)
 
