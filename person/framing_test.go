@@ -11,11 +11,11 @@ import (
 // by testdata/make_framing_cases.py and also read by
 // training/tests/test_framing.py).
 type framingCase struct {
-	Name          string                `json:"name"`
-	Width         int                   `json:"width"`
-	Height        int                   `json:"height"`
-	Keypoints     map[string][4]float64 `json:"keypoints"`
-	Box           *[4]float64           `json:"box"`
+	Name      string                `json:"name"`
+	Width     int                   `json:"width"`
+	Height    int                   `json:"height"`
+	Keypoints map[string][4]float64 `json:"keypoints"`
+	Box       *[4]float64           `json:"box"`
 }
 
 var caseNames = map[string]int{"nose": Nose, "left_ear": LeftEar, "right_ear": RightEar,
