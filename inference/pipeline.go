@@ -97,9 +97,9 @@ type Pipeline struct {
 	}
 
 	display, warpM, genM, e2e, personM meter
-	noPerson, unread          atomic.Int64
-	started, closed           atomic.Bool
-	closeOnce                 sync.Once
+	noPerson, unread                   atomic.Int64
+	started, closed                    atomic.Bool
+	closeOnce                          sync.Once
 }
 
 type warpJob struct {

@@ -3,6 +3,8 @@ package person
 import (
 	"math"
 	"testing"
+
+	"gocv.io/x/gocv"
 )
 
 func TestPoseAnchors(t *testing.T) {
@@ -141,5 +143,28 @@ func TestPickKeyPrefersLargeCentralPeople(t *testing.T) {
 	small := pickKey(40, 320, 640)
 	if !(centre > side && centre > small) {
 		t.Errorf("keys: centre %.1f, side %.1f, small %.1f; want the large central one first", centre, side, small)
+	}
+}
+
+func TestSmoothMaskKeepsConfidentPixels(t *testing.T) {
+	cur := gocv.NewMatWithSize(1, 3, gocv.MatTypeCV8UC1)
+	defer cur.Close()
+	prev := gocv.NewMatWithSize(1, 3, gocv.MatTypeCV8UC1)
+	defer prev.Close()
+	for i, v := range []uint8{0, 128, 255} {
+		cur.SetUCharAt(0, i, v)
+		prev.SetUCharAt(0, i, 255-v)
+	}
+	prev.SetUCharAt(0, 1, 0)
+	smoothMask(cur, prev)
+	if g := cur.GetUCharAt(0, 0); g != 0 {
+		t.Errorf("confident background: got %d; want 0 kept", g)
+	}
+	if g := cur.GetUCharAt(0, 2); g != 255 {
+		t.Errorf("confident person: got %d; want 255 kept", g)
+	}
+	// 128 is as unsure as can be: it moves 0.7 of the way to the previous 0.
+	if g := cur.GetUCharAt(0, 1); g < 37 || g > 40 {
+		t.Errorf("unsure pixel: got %d; want about 0.3 * 128 = 38", g)
 	}
 }

@@ -93,7 +93,6 @@ type Tracker struct {
 	track    *roi // region for the next frame, from this frame's landmarks
 	filters  [NumKeypoints][3]oneEuro
 	aux      [2][2]oneEuro // alignment landmarks 33 and 34
-	vis      [NumKeypoints]float64
 	t0       time.Time
 	last     Timings
 	crop     gocv.Mat // uint8 RGB crop fed to a graph
@@ -101,6 +100,7 @@ type Tracker struct {
 	rgb      gocv.Mat
 	logits   gocv.Mat
 	mask8    gocv.Mat
+	prevMask gocv.Mat // the last frame's mask, for smoothing
 	closed   bool
 	frameNum int
 }
@@ -126,7 +126,8 @@ func New(opts Options) (*Tracker, error) {
 		return nil, fmt.Errorf("person: %s: %w", filepath.Join(opts.Dir, DetectorFile), ErrNoModels)
 	}
 	t := &Tracker{opts: opts, anchors: ssdAnchors(poseAnchorOptions()), t0: time.Now(),
-		crop: gocv.NewMat(), cropF: gocv.NewMat(), rgb: gocv.NewMat(), logits: gocv.NewMat(), mask8: gocv.NewMat()}
+		crop: gocv.NewMat(), cropF: gocv.NewMat(), rgb: gocv.NewMat(), logits: gocv.NewMat(), mask8: gocv.NewMat(),
+		prevMask: gocv.NewMat()}
 	var err error
 	n := int64(len(t.anchors))
 	t.det, err = loadGraph(filepath.Join(opts.Dir, DetectorFile), 224, []outputRole{
@@ -173,7 +174,7 @@ func (t *Tracker) Close() error {
 	t.det.destroy()
 	t.lm.destroy()
 	t.selfie.destroy()
-	for _, m := range []*gocv.Mat{&t.crop, &t.cropF, &t.rgb, &t.logits, &t.mask8} {
+	for _, m := range []*gocv.Mat{&t.crop, &t.cropF, &t.rgb, &t.logits, &t.mask8, &t.prevMask} {
 		m.Close()
 	}
 	return nil
@@ -192,7 +193,10 @@ func (t *Tracker) Reset() {
 			t.aux[i][k] = oneEuro{minCutoff: 0.01, beta: 10, dCutoff: 1}
 		}
 	}
-	t.vis = [NumKeypoints]float64{}
+	if t.prevMask.Ptr() != nil && !t.prevMask.Empty() {
+		t.prevMask.Close()
+		t.prevMask = gocv.NewMat()
+	}
 }
 
 // Timings returns the costs of the last Track call.
@@ -273,12 +277,18 @@ func (t *Tracker) TrackAt(frame gocv.Mat, ts time.Duration) (p Person, ok bool, 
 			return Person{}, false, err
 		}
 	}
+	if t.opts.Segmentation != SegOff && !t.opts.NoSmoothing {
+		if !detected {
+			smoothMask(p.Mask, t.prevMask)
+		}
+		p.Mask.CopyTo(&t.prevMask)
+	}
 	return p, true, nil
 }
 
-// smooth fills p.Keypoints from raw landmarks, One-Euro filtered in units
-// of the person's size; visibility is low-pass filtered (MediaPipe: 0.1 of
-// the new value... here 0.5, as the filter starts afresh on each detection).
+// smooth fills p.Keypoints from raw landmarks, positions One-Euro filtered
+// in units of the person's size (MediaPipe's pose settings: min cutoff
+// 0.05 Hz, beta 80, derivative cutoff 1 Hz).
 func (t *Tracker) smooth(raw []Keypoint, secs float64, p *Person) {
 	x0, y0, x1, y1 := math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
 	for _, k := range raw {
