@@ -25,6 +25,9 @@ var (
 	initOnce sync.Once
 	initErr  error
 	initPath string
+
+	mu      sync.Mutex
+	started bool // the environment is up
 )
 
 // LibraryPath returns the ONNX Runtime library to load: explicit if not
@@ -59,9 +62,18 @@ func checkFile(p string) (string, error) {
 
 // Init loads the ONNX Runtime library and creates its environment, once per
 // process. Later calls return the first call's result; a different explicit
-// path after a successful start is an error. Errors are unprefixed: callers
+// path after a successful start is an error, an empty one uses the loaded
+// library. Errors are unprefixed: callers
 // add their package's name.
 func Init(libPath string) error {
+	if libPath == "" {
+		mu.Lock()
+		done := started
+		mu.Unlock()
+		if done {
+			return nil // already loaded: any library will do
+		}
+	}
 	path, err := LibraryPath(libPath)
 	if err != nil {
 		return err
@@ -71,7 +83,11 @@ func Init(libPath string) error {
 		ort.SetSharedLibraryPath(path)
 		if err := ort.InitializeEnvironment(ort.WithLogLevelError()); err != nil {
 			initErr = fmt.Errorf("load onnx runtime %s: %w", path, err)
+			return
 		}
+		mu.Lock()
+		started = true
+		mu.Unlock()
 	})
 	if initErr == nil && libPath != "" && path != initPath {
 		return fmt.Errorf("onnx runtime already loaded from %s", initPath)
