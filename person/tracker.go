@@ -24,9 +24,17 @@ type Segmentation int
 
 const (
 	// SegLandmark uses the landmark model's own segmentation output (free:
-	// the graph computes it anyway), brought back from the region of interest.
+	// the graph computes it anyway), brought back from the region of
+	// interest. The default: measured against SegSelfie on real photos it
+	// covers only the tracked person (the selfie model also takes other
+	// people, a ball and grass), still works on small full-body people
+	// (where the selfie model, made for people near the camera, lost the
+	// person: IoU 0.04 between the two), agrees with it on webcam
+	// close-ups (IoU 0.84-0.98), and costs nothing extra (the selfie graph
+	// costs ~7 ms a frame).
 	SegLandmark Segmentation = iota
-	// SegSelfie runs the selfie-segmentation graph on the whole frame.
+	// SegSelfie runs the selfie-segmentation graph on the whole frame
+	// (stretched to its square input).
 	SegSelfie
 	// SegOff makes no mask.
 	SegOff
@@ -359,16 +367,25 @@ func (t *Tracker) feed(g *graph, r roi, offset, scale float64, border gocv.Borde
 	gocv.WarpAffineWithParams(t.rgb, &t.crop, m, image.Pt(n, n),
 		gocv.InterpolationLinear|gocv.WarpInverseMap, border, color.RGBA{})
 	t.crop.ConvertToWithParams(&t.cropF, gocv.MatTypeCV32FC3, float32(scale), float32(offset))
+	return t.fill(g)
+}
+
+// fill copies t.cropF (float RGB, g's input size) into g's input tensor in
+// the graph's layout.
+func (t *Tracker) fill(g *graph) error {
 	src, err := t.cropF.DataPtrFloat32()
 	if err != nil {
 		return fmt.Errorf("person: crop data: %w", err)
 	}
 	dst := g.in.GetData()
+	if len(src) != len(dst) {
+		return fmt.Errorf("person: crop of %d values for an input of %d", len(src), len(dst))
+	}
 	if !g.nchw {
 		copy(dst, src)
 		return nil
 	}
-	plane := n * n
+	plane := len(dst) / 3
 	for i := 0; i < plane; i++ {
 		dst[i], dst[plane+i], dst[2*plane+i] = src[3*i], src[3*i+1], src[3*i+2]
 	}
@@ -428,11 +445,9 @@ func (t *Tracker) selfieMask(w, h int) (gocv.Mat, error) {
 	n := t.selfie.size
 	gocv.Resize(t.rgb, &t.crop, image.Pt(n, n), 0, 0, gocv.InterpolationLinear)
 	t.crop.ConvertToWithParams(&t.cropF, gocv.MatTypeCV32FC3, 1.0/255, 0)
-	src, err := t.cropF.DataPtrFloat32()
-	if err != nil {
-		return gocv.Mat{}, fmt.Errorf("person: crop data: %w", err)
+	if err := t.fill(t.selfie); err != nil {
+		return gocv.Mat{}, err
 	}
-	copy(t.selfie.in.GetData(), src)
 	if err := t.selfie.run(); err != nil {
 		return gocv.Mat{}, err
 	}

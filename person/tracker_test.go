@@ -173,6 +173,8 @@ func BenchmarkTrack(b *testing.B) {
 		{"lite+landmark-mask", Options{Lite: true}},
 		{"full+selfie-mask", Options{Segmentation: SegSelfie}},
 		{"full+no-mask", Options{Segmentation: SegOff}},
+		{"full+landmark-mask+2threads", Options{Threads: 2}},
+		{"lite+landmark-mask+2threads", Options{Lite: true, Threads: 2}},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			tr := newTestTracker(b, c.o)
