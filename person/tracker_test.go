@@ -211,3 +211,77 @@ func BenchmarkTrack(b *testing.B) {
 		}
 	})
 }
+
+// TestTrackRealPhotos tracks the people in the reference photos: anatomy,
+// mask, and the tracking cycle (detector once, then the landmark model
+// alone; back to the detector after the person is lost).
+func TestTrackRealPhotos(t *testing.T) {
+	matleak.Check(t)
+	tr := newTestTracker(t, Options{})
+	nobody := readImage(t, filepath.Join("testdata", nobodyImages[0]))
+	for _, name := range []string{"messi5.jpg", "basketball1.jpg", "grace_hopper.jpg"} {
+		img := readImage(t, filepath.Join("testdata", name))
+		tr.Reset()
+		for i := 0; i < 3; i++ {
+			p, ok, err := tr.TrackAt(img, time.Duration(i)*time.Second/30)
+			if err != nil || !ok {
+				t.Fatalf("%s frame %d: got %v %v; want a person", name, i, ok, err)
+			}
+			if p.Detected != (i == 0) {
+				t.Errorf("%s frame %d: Detected %v; want the detector on the first frame only", name, i, p.Detected)
+			}
+			if name != "grace_hopper.jpg" { // a portrait: no hips in the picture
+				checkBody(t, name, p, img.Cols(), img.Rows())
+			}
+			p.Close()
+		}
+		// A cut to a photo of nobody: lost at the latest when the detector
+		// rechecks, then found again by the detector.
+		lostAt := -1
+		for i := 0; i <= tr.opts.Recheck && lostAt < 0; i++ {
+			p, ok, err := tr.Track(nobody)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !ok {
+				lostAt = i
+			}
+			p.Close()
+		}
+		if lostAt < 0 {
+			t.Errorf("%s: nobody photo after a person: still tracked after %d frames", name, tr.opts.Recheck+1)
+		}
+		p, ok, err := tr.Track(img)
+		if err != nil || !ok || !p.Detected {
+			t.Errorf("%s after a loss: got found %v detected %v err %v; want found by the detector", name, ok, p.Detected, err)
+		}
+		p.Close()
+	}
+}
+
+// TestTrackFollowsTheLargestCentralPerson: basketball1.jpg has a player in
+// full view on the left and a larger one cut by the right edge. Mirrored,
+// the choice must mirror too (the same person is followed).
+func TestTrackFollowsTheLargestCentralPerson(t *testing.T) {
+	matleak.Check(t)
+	tr := newTestTracker(t, Options{NoSmoothing: true})
+	img := readImage(t, filepath.Join("testdata", "basketball1.jpg"))
+	p, ok, err := tr.Track(img)
+	if err != nil || !ok {
+		t.Fatalf("got %v %v; want a person", ok, err)
+	}
+	x := p.Keypoints[Nose].X
+	p.Close()
+	flipped := gocv.NewMat()
+	defer flipped.Close()
+	gocv.Flip(img, &flipped, 1)
+	tr.Reset()
+	q, ok, err := tr.Track(flipped)
+	if err != nil || !ok {
+		t.Fatalf("mirrored: got %v %v; want a person", ok, err)
+	}
+	defer q.Close()
+	if mx := float64(img.Cols()-1) - q.Keypoints[Nose].X; math.Abs(mx-x) > 10 {
+		t.Errorf("mirrored photo: nose at %.0f (unmirrored %.0f); want the same person as at %.0f", q.Keypoints[Nose].X, mx, x)
+	}
+}
