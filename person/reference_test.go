@@ -22,20 +22,26 @@ type reference struct {
 		Width    int    `json:"width"`
 		Height   int    `json:"height"`
 		Detector struct {
-			TopScore    float64      `json:"top_score"`
-			KeypointsPX [][2]float64 `json:"keypoints_px"`
+			TopAnchor       int          `json:"top_anchor"`
+			TopAnchorCenter [2]float64   `json:"top_anchor_center"`
+			TopScore        float64      `json:"top_score"`
+			KeypointsPX     [][2]float64 `json:"keypoints_px"`
 		} `json:"detector"`
 		ROI struct {
 			Center [2]float64 `json:"center_px"`
 			Size   float64    `json:"size_px"`
 			Rot    float64    `json:"rotation_rad"`
 		} `json:"roi"`
-		LandmarkModel    string                `json:"landmark_model"`
-		PoseFlag         float64               `json:"pose_flag"`
-		Keypoints        map[string][2]float64 `json:"keypoints_px"`
-		Visibility       map[string]float64    `json:"keypoint_visibility"`
-		SegmentationMean float64               `json:"segmentation_mean"`
-		SelfieMaskMean   float64               `json:"selfie_mask_mean"`
+		// Landmarks holds each landmark model's outputs on the ROI
+		// ("pose_landmark_lite", "pose_landmark_full").
+		Landmarks map[string]struct {
+			PoseFlag         float64               `json:"pose_flag"`
+			Keypoints        map[string][2]float64 `json:"keypoints_px"`
+			Visibility       map[string]float64    `json:"keypoint_visibility"`
+			Presence         map[string]float64    `json:"keypoint_presence"`
+			SegmentationMean float64               `json:"segmentation_mean"`
+		} `json:"landmarks"`
+		SelfieMaskMean float64 `json:"selfie_mask_mean"`
 	} `json:"images"`
 }
 
@@ -86,18 +92,23 @@ func TestReferenceOutputs(t *testing.T) {
 	}
 	scoreTol, kpTol, flagTol, segTol := tol("score", 0.01), tol("keypoint_px", 2), tol("pose_flag", 0.01),
 		tol("segmentation_mean", 0.01)
-	trackers := map[string]*Tracker{}
+	full := newTestTracker(t, Options{NoSmoothing: true})
+	lite := newTestTracker(t, Options{Lite: true, NoSmoothing: true})
+	for _, tr := range []*Tracker{full, lite} {
+		tr.lmBorder = gocv.BorderConstant // as reference.py
+	}
+	anchors := ssdAnchors(poseAnchorOptions())
 	for _, im := range ref.Images {
-		tr := trackers[im.LandmarkModel]
-		if tr == nil {
-			tr = newTestTracker(t, Options{Lite: im.LandmarkModel == "pose_landmark_lite", NoSmoothing: true})
-			tr.lmBorder = gocv.BorderConstant // as reference.py
-			trackers[im.LandmarkModel] = tr
-		}
 		t.Run(im.Image, func(t *testing.T) {
+			tr := full
 			img := referenceImage(t, im.Image)
 			if img.Cols() != im.Width || img.Rows() != im.Height {
 				t.Fatalf("image %dx%d; reference says %dx%d", img.Cols(), img.Rows(), im.Width, im.Height)
+			}
+			a := anchors[im.Detector.TopAnchor]
+			if math.Abs(a.X-im.Detector.TopAnchorCenter[0]) > 1e-9 || math.Abs(a.Y-im.Detector.TopAnchorCenter[1]) > 1e-9 {
+				t.Errorf("anchor %d at (%.4f, %.4f); reference (%.4f, %.4f)", im.Detector.TopAnchor, a.X, a.Y,
+					im.Detector.TopAnchorCenter[0], im.Detector.TopAnchorCenter[1])
 			}
 			gocv.CvtColor(img, &tr.rgb, gocv.ColorBGRToRGB)
 			w, h := img.Cols(), img.Rows()
@@ -110,7 +121,7 @@ func TestReferenceOutputs(t *testing.T) {
 			}
 			o := poseDecodeOptions()
 			o.MinScore = 0
-			dets := decodeDetections(tr.det.outs[0].GetData(), tr.det.outs[1].GetData(), tr.anchors, o)
+			dets := decodeDetections(tr.det.outs[0].GetData(), tr.det.outs[1].GetData(), anchors, o)
 			top := dets[0]
 			for _, d := range dets {
 				if d.Score > top.Score {
@@ -133,40 +144,54 @@ func TestReferenceOutputs(t *testing.T) {
 			if math.Abs(r.Size-im.ROI.Size) > 2*kpTol || math.Abs(r.Rot-im.ROI.Rot) > 0.02 {
 				t.Errorf("roi size %.1f rot %.3f; reference %.1f %.3f", r.Size, r.Rot, im.ROI.Size, im.ROI.Rot)
 			}
-			// The landmark model on the reference's own region.
+			if len(im.Landmarks) == 0 {
+				t.Fatal("reference has no landmark outputs")
+			}
+			// Each landmark model on the reference's own region.
 			rr := roi{CX: im.ROI.Center[0], CY: im.ROI.Center[1], Size: im.ROI.Size, Rot: im.ROI.Rot}
-			lm, flag, err := tr.landmarks(rr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if math.Abs(flag-im.PoseFlag) > flagTol {
-				t.Errorf("pose flag %.4f; reference %.4f", flag, im.PoseFlag)
-			}
-			worst := 0.0
-			for name, want := range im.Keypoints {
-				i, ok := refNames[name]
-				if !ok {
+			for model, want := range im.Landmarks {
+				tr := map[string]*Tracker{"pose_landmark_full": full, "pose_landmark_lite": lite}[model]
+				if tr == nil {
+					t.Errorf("reference for unknown landmark model %q", model)
 					continue
 				}
-				d := math.Hypot(lm[i].X-want[0], lm[i].Y-want[1])
-				worst = math.Max(worst, d)
-				if d > kpTol {
-					t.Errorf("%s at (%.1f, %.1f); reference (%.1f, %.1f), %.1f px off", name, lm[i].X, lm[i].Y,
-						want[0], want[1], d)
+				gocv.CvtColor(img, &tr.rgb, gocv.ColorBGRToRGB)
+				lm, flag, err := tr.landmarks(rr)
+				if err != nil {
+					t.Fatal(err)
 				}
-				if v, ok := im.Visibility[name]; ok && math.Abs(lm[i].Visibility-v) > 0.02 {
-					t.Errorf("%s visibility %.3f; reference %.3f", name, lm[i].Visibility, v)
+				if math.Abs(flag-want.PoseFlag) > flagTol {
+					t.Errorf("%s: pose flag %.4f; reference %.4f", model, flag, want.PoseFlag)
 				}
-			}
-			t.Logf("detector score %.4f (reference %.4f); pose flag %.4f (%.4f); landmarks at most %.2f px off",
-				top.Score, im.Detector.TopScore, flag, im.PoseFlag, worst)
-			var sum float64
-			seg := tr.lm.outs[2].GetData()
-			for _, v := range seg {
-				sum += sigmoid(float64(v))
-			}
-			if m := sum / float64(len(seg)); math.Abs(m-im.SegmentationMean) > segTol {
-				t.Errorf("segmentation mean %.4f; reference %.4f", m, im.SegmentationMean)
+				worst := 0.0
+				for name, wp := range want.Keypoints {
+					i, ok := refNames[name]
+					if !ok {
+						continue
+					}
+					d := math.Hypot(lm[i].X-wp[0], lm[i].Y-wp[1])
+					worst = math.Max(worst, d)
+					if d > kpTol {
+						t.Errorf("%s: %s at (%.1f, %.1f); reference (%.1f, %.1f), %.1f px off", model, name,
+							lm[i].X, lm[i].Y, wp[0], wp[1], d)
+					}
+					if v, ok := want.Visibility[name]; ok && math.Abs(lm[i].Visibility-v) > 0.02 {
+						t.Errorf("%s: %s visibility %.3f; reference %.3f", model, name, lm[i].Visibility, v)
+					}
+					if v, ok := want.Presence[name]; ok && math.Abs(lm[i].Presence-v) > 0.02 {
+						t.Errorf("%s: %s presence %.3f; reference %.3f", model, name, lm[i].Presence, v)
+					}
+				}
+				var sum float64
+				seg := tr.lm.outs[2].GetData()
+				for _, v := range seg {
+					sum += sigmoid(float64(v))
+				}
+				if m := sum / float64(len(seg)); math.Abs(m-want.SegmentationMean) > segTol {
+					t.Errorf("%s: segmentation mean %.4f; reference %.4f", model, m, want.SegmentationMean)
+				}
+				t.Logf("%s: detector score %.4f (reference %.4f); pose flag %.4f (%.4f); landmarks at most %.2f px off",
+					model, top.Score, im.Detector.TopScore, flag, want.PoseFlag, worst)
 			}
 		})
 	}
