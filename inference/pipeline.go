@@ -51,9 +51,9 @@ type FramingMode int
 
 const (
 	// FramingAuto uses the whole frame when it is already a 3:4 portrait
-	// and face-based framing otherwise.
+	// and body-based framing (the pose models) otherwise.
 	FramingAuto FramingMode = iota
-	// FramingOn always uses face-based framing.
+	// FramingOn always uses body-based framing.
 	FramingOn
 	// FramingOff always uses the whole frame (resized to the model's input).
 	FramingOff
@@ -62,8 +62,7 @@ const (
 // PipelineOptions configure a Pipeline.
 type PipelineOptions struct {
 	Framing     FramingMode
-	FramingOpts FramingOptions // zero value: DefaultFraming()
-	CascadePath string         // empty: NewFramer's default
+	FramingOpts FramingOptions // zero Smoothing: DefaultFraming()'s smoothing and hold
 }
 
 // Pipeline runs a model over a stream of frames.
@@ -97,10 +96,10 @@ type Pipeline struct {
 		seq     int64
 	}
 
-	display, warpM, genM, e2e meter
-	noPerson, unread          atomic.Int64
-	started, closed           atomic.Bool
-	closeOnce                 sync.Once
+	display, warpM, genM, e2e, personM meter
+	noPerson, unread                   atomic.Int64
+	started, closed                    atomic.Bool
+	closeOnce                          sync.Once
 }
 
 type warpJob struct {
@@ -111,12 +110,13 @@ type warpJob struct {
 // NewPipeline makes a pipeline over m. The caller keeps ownership of m and
 // must close the pipeline before the model.
 func NewPipeline(m *Model, opts PipelineOptions) (*Pipeline, error) {
-	if opts.FramingOpts == (FramingOptions{}) {
-		opts.FramingOpts = DefaultFraming()
+	if opts.FramingOpts.Smoothing == 0 {
+		d := DefaultFraming()
+		opts.FramingOpts.Smoothing, opts.FramingOpts.HoldFrames = d.Smoothing, d.HoldFrames
 	}
 	p := &Pipeline{model: m, opts: opts}
 	if opts.Framing != FramingOff {
-		f, err := NewFramer(opts.CascadePath, opts.FramingOpts)
+		f, err := NewFramer(opts.FramingOpts)
 		if err != nil {
 			return nil, err
 		}
@@ -135,17 +135,23 @@ func (p *Pipeline) SetGarment(g *Garment) { p.garment.Store(g) }
 func (p *Pipeline) Garment() *Garment { return p.garment.Load() }
 
 // personBox chooses the crop for a frame.
-func (p *Pipeline) personBox(frame gocv.Mat) (image.Rectangle, bool) {
+func (p *Pipeline) personBox(frame gocv.Mat) (image.Rectangle, bool, error) {
 	full := image.Rect(0, 0, frame.Cols(), frame.Rows())
 	switch p.opts.Framing {
 	case FramingOff:
-		return full, true
+		return full, true, nil
 	case FramingAuto:
 		if isPortrait34(frame.Cols(), frame.Rows()) {
-			return full, true
+			return full, true, nil
 		}
 	}
-	return p.framer.Box(frame)
+	t0 := time.Now()
+	p.personM.addIn()
+	box, ok, err := p.framer.Box(frame)
+	if err == nil {
+		p.personM.done(time.Now(), time.Since(t0))
+	}
+	return box, ok, err
 }
 
 // isPortrait34 reports whether w x h is within 3% of a 3:4 portrait.
@@ -167,7 +173,11 @@ func (p *Pipeline) Process(ctx context.Context, f Frame) (Result, error) {
 	start := time.Now()
 	p.display.addIn()
 	res := Result{Frame: f.Mat, TryOn: f.Mat.Clone(), Time: f.Time, Seq: f.Seq}
-	box, ok := p.personBox(f.Mat)
+	box, ok, err := p.personBox(f.Mat)
+	if err != nil {
+		res.Close()
+		return Result{}, err
+	}
 	g := p.garment.Load()
 	if !ok {
 		p.noPerson.Add(1)
@@ -279,7 +289,11 @@ func (p *Pipeline) runDisplay(ctx context.Context) {
 // composes it with the latest warp result. It takes ownership of f.Mat.
 func (p *Pipeline) displayFrame(ctx context.Context, f Frame, gen tensors) (Result, error) {
 	res := Result{Frame: f.Mat, TryOn: f.Mat.Clone(), Time: f.Time, Seq: f.Seq}
-	box, ok := p.personBox(f.Mat)
+	box, ok, err := p.personBox(f.Mat)
+	if err != nil {
+		res.Close()
+		return Result{}, err
+	}
 	if !ok {
 		p.noPerson.Add(1)
 		return res, nil
@@ -358,6 +372,7 @@ func (p *Pipeline) Stats() Stats {
 		EndToEnd: p.e2e.snapshot(),
 		Unread:   p.unread.Load(),
 		NoPerson: p.noPerson.Load(),
+		Person:   p.personM.snapshot(),
 	}
 }
 
