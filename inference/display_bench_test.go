@@ -57,8 +57,11 @@ func BenchmarkDisplayStage(b *testing.B) {
 	b.Run("paste", func(b *testing.B) {
 		dst := frame.Clone()
 		defer dst.Close()
+		comp := NewCompositor(192, 256)
+		defer comp.Close()
+		out := tensors{TensorTryOn: tryon}
 		for i := 0; i < b.N; i++ {
-			if err := c.paste(&dst, tryon, box); err != nil {
+			if err := comp.Composite(&dst, out, nil, box, nil); err != nil {
 				b.Fatal(err)
 			}
 		}

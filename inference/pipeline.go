@@ -36,6 +36,12 @@ type Result struct {
 	Person bool
 	// Applied reports whether TryOn holds a try-on.
 	Applied bool
+	// Body is the person's body found in Frame, or nil (no person models,
+	// or nobody found). It decides the composited region.
+	Body *Body
+	// Masks are the compositing masks, kept only with
+	// PipelineOptions.KeepMasks and when Applied (evaluation).
+	Masks CompositeMasks
 	Time    time.Time
 	Seq     int64
 }
@@ -44,6 +50,8 @@ type Result struct {
 func (r *Result) Close() {
 	r.Frame.Close()
 	r.TryOn.Close()
+	r.Body.Close()
+	r.Masks.Close()
 }
 
 // FramingMode says how the person crop is chosen.
@@ -64,6 +72,9 @@ type PipelineOptions struct {
 	Framing     FramingMode
 	FramingOpts FramingOptions // zero value: DefaultFraming()
 	CascadePath string         // empty: NewFramer's default
+	// KeepMasks makes every applied Result carry its compositing masks
+	// (Result.Masks), for evaluation; it costs two frame-sized copies.
+	KeepMasks bool
 }
 
 // Pipeline runs a model over a stream of frames.
@@ -81,8 +92,9 @@ type Pipeline struct {
 
 	garment atomic.Pointer[Garment]
 
-	// offline state (Process)
+	// offline state (Process); the display stage uses them too
 	crop *cropper
+	comp *Compositor
 
 	// live state
 	cancel  context.CancelFunc
@@ -124,6 +136,8 @@ func NewPipeline(m *Model, opts PipelineOptions) (*Pipeline, error) {
 	}
 	w, h := m.Size()
 	p.crop = newCropper(w, h)
+	p.comp = NewCompositor(w, h)
+	p.comp.Keep = opts.KeepMasks
 	return p, nil
 }
 
@@ -190,7 +204,7 @@ func (p *Pipeline) Process(ctx context.Context, f Frame) (Result, error) {
 			res.Close()
 			return Result{}, err
 		}
-		if err := p.crop.paste(&res.TryOn, out[TensorTryOn], box); err != nil {
+		if err := p.composite(&res, out, warp, box); err != nil {
 			res.Close()
 			return Result{}, err
 		}
@@ -310,13 +324,25 @@ func (p *Pipeline) displayFrame(ctx context.Context, f Frame, gen tensors) (Resu
 		res.Close()
 		return Result{}, err
 	}
-	if err := p.crop.paste(&res.TryOn, gen[TensorTryOn], box); err != nil {
+	if err := p.composite(&res, gen, warp, box); err != nil {
 		res.Close()
 		return Result{}, err
 	}
 	p.genM.done(time.Now(), time.Since(t0))
 	res.Applied = true
 	return res, nil
+}
+
+// composite puts the generator's output for box into res.TryOn, replacing
+// only the garment region when res.Body is known.
+func (p *Pipeline) composite(res *Result, gen, warp tensors, box image.Rectangle) error {
+	if err := p.comp.Composite(&res.TryOn, gen, warp, box, res.Body); err != nil {
+		return err
+	}
+	if p.comp.Keep {
+		res.Masks = p.comp.Last()
+	}
+	return nil
 }
 
 func (p *Pipeline) runWarp(ctx context.Context) {
@@ -378,6 +404,7 @@ func (p *Pipeline) Close() error {
 			p.framer.Close()
 		}
 		p.crop.close()
+		p.comp.Close()
 	})
 	return nil
 }
