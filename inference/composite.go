@@ -7,6 +7,8 @@ import (
 	"math"
 
 	"gocv.io/x/gocv"
+
+	"mgvton/person"
 )
 
 // Keypoint is a body landmark in frame pixels. Score in [0, 1] is how sure
@@ -542,3 +544,43 @@ func (a vec2) sub(b vec2) vec2      { return vec2{a.x - b.x, a.y - b.y} }
 func (a vec2) scale(s float64) vec2 { return vec2{a.x * s, a.y * s} }
 func (a vec2) len() float64         { return math.Hypot(a.x, a.y) }
 func (a vec2) round() image.Point   { return image.Pt(int(math.Round(a.x)), int(math.Round(a.y))) }
+
+// bodyFromPerson fills b from a tracked person on a w x h frame, borrowing
+// its mask (b must not be closed). Shoulders are trusted as the framing
+// rule trusts them; hips count only under the framing rule's condition
+// (both visible, their midpoint inside the frame), so that the torso is
+// extrapolated from the shoulders exactly when the crop is; arms count by
+// how visible and how surely inside the frame they are. It reports false
+// when p has no mask of the frame's size.
+func bodyFromPerson(b *Body, p *person.Person, w, h int) bool {
+	if p.Mask.Ptr() == nil || p.Mask.Empty() || p.Mask.Cols() != w || p.Mask.Rows() != h {
+		return false
+	}
+	kp := func(i int, score float64) Keypoint {
+		return Keypoint{X: p.Keypoints[i].X, Y: p.Keypoints[i].Y, Score: score}
+	}
+	seen := func(i int) Keypoint {
+		k := p.Keypoints[i]
+		return kp(i, min(k.Visibility, k.Presence))
+	}
+	lh, rh := p.Keypoints[person.LeftHip], p.Keypoints[person.RightHip]
+	hx, hy := (lh.X+rh.X)/2, (lh.Y+rh.Y)/2
+	hip := 0.0
+	if min(lh.Visibility, rh.Visibility) >= person.FrameHipVisibility &&
+		hx >= 0 && hx <= float64(w) && hy >= 0 && hy <= float64(h) {
+		hip = 1
+	}
+	*b = Body{
+		Mask:          p.Mask,
+		Nose:          seen(person.Nose),
+		LeftShoulder:  kp(person.LeftShoulder, 1),
+		RightShoulder: kp(person.RightShoulder, 1),
+		LeftElbow:     seen(person.LeftElbow),
+		RightElbow:    seen(person.RightElbow),
+		LeftWrist:     seen(person.LeftWrist),
+		RightWrist:    seen(person.RightWrist),
+		LeftHip:       kp(person.LeftHip, hip),
+		RightHip:      kp(person.RightHip, hip),
+	}
+	return true
+}

@@ -20,7 +20,7 @@ func synthBody(w, h int, s float64) *Body {
 	mask := gocv.NewMatWithSize(h, w, gocv.MatTypeCV8UC1)
 	mask.SetTo(gocv.Scalar{})
 	white := color.RGBA{255, 255, 255, 0}
-	gocv.Circle(&mask, p(160, 60), int(32*s), white, -1)                    // head
+	gocv.Circle(&mask, p(160, 60), int(32*s), white, -1)                       // head
 	gocv.Rectangle(&mask, image.Rectangle{p(148, 80), p(172, 112)}, white, -1) // neck
 	torso := gocv.NewPointsVectorFromPoints([][]image.Point{{p(104, 100), p(216, 100), p(200, 240), p(120, 240)}})
 	gocv.FillPoly(&mask, torso, white)

@@ -27,13 +27,13 @@ func demoFrame(b *testing.B) gocv.Mat {
 }
 
 // BenchmarkDisplayStage times the per-frame work of the live display stage
-// other than the generator: face framing, crop to the model input, paste-back
+// other than the generator: person framing (pose models), crop to the model input, paste-back
 // of the try-on, and the frame copy the result keeps.
 func BenchmarkDisplayStage(b *testing.B) {
 	frame := demoFrame(b)
 	f := newTestFramer(b, DefaultFraming())
-	box, ok := f.Box(frame)
-	if !ok {
+	box, ok, err := f.Box(frame)
+	if err != nil || !ok {
 		b.Fatal("no person in the demo frame")
 	}
 	c := newCropper(192, 256)
@@ -44,7 +44,9 @@ func BenchmarkDisplayStage(b *testing.B) {
 	tryon := append([]float32(nil), c.person...)
 	b.Run("framing", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
-			f.Box(frame)
+			if _, _, err := f.Box(frame); err != nil {
+				b.Fatal(err)
+			}
 		}
 	})
 	b.Run("crop", func(b *testing.B) {

@@ -107,8 +107,8 @@ func (m *Model) gen(ctx context.Context, person []float32, warp, out tensors) er
 // cropper turns a frame region into the person tensor and the try-on tensor
 // back into pixels; it owns reusable scratch Mats (one per goroutine).
 type cropper struct {
-	w, h    int
-	person  []float32
+	w, h   int
+	person []float32
 	small  gocv.Mat // model-size BGR
 	big    gocv.Mat // box-size BGR (padded crops)
 }

@@ -1,0 +1,4 @@
+package person
+
+// nobodyImages are real photos with nobody in them (testdata/).
+var nobodyImages = []string{}
