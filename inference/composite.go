@@ -34,7 +34,7 @@ type Body struct {
 	// background, 255 is person. The Body owns it (Close).
 	Mask gocv.Mat
 
-	Nose                        Keypoint
+	Nose, LeftEar, RightEar     Keypoint
 	LeftShoulder, RightShoulder Keypoint
 	LeftElbow, RightElbow       Keypoint
 	LeftWrist, RightWrist       Keypoint
@@ -573,6 +573,8 @@ func bodyFromPerson(b *Body, p *person.Person, w, h int) bool {
 	*b = Body{
 		Mask:          p.Mask,
 		Nose:          seen(person.Nose),
+		LeftEar:       seen(person.LeftEar),
+		RightEar:      seen(person.RightEar),
 		LeftShoulder:  kp(person.LeftShoulder, 1),
 		RightShoulder: kp(person.RightShoulder, 1),
 		LeftElbow:     seen(person.LeftElbow),

@@ -245,6 +245,15 @@ func (p *Pipeline) Process(ctx context.Context, f Frame) (Result, error) {
 	return res, nil
 }
 
+// Reset forgets the tracked person, as at the start of a new stream (the
+// next frame is searched afresh). For offline use (Process) between
+// unrelated pictures.
+func (p *Pipeline) Reset() {
+	if p.framer != nil {
+		p.framer.Reset()
+	}
+}
+
 // Start launches the live stages. They stop when ctx is cancelled or Close
 // is called.
 func (p *Pipeline) Start(ctx context.Context) error {
