@@ -247,3 +247,70 @@ func BenchmarkComposite(b *testing.B) {
 		})
 	}
 }
+
+// TestProcessKeepsTheRoomAndTheFace runs the whole offline path (pose
+// models, framing, model, compositing) on a frame of the demo clip: the
+// body-aware composite must be used, pixels outside the person mask must be
+// bit-identical and the head above the shoulders unchanged.
+func TestProcessKeepsTheRoomAndTheFace(t *testing.T) {
+	matleak.Check(t)
+	m := loadFixture(t, fixtureDir)
+	opts := PipelineOptions{Framing: FramingOn, KeepMasks: true}
+	opts.FramingOpts.Person.Dir = personModelsForTest(t)
+	p, err := NewPipeline(m, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	p.SetGarment(fixtureGarment(t, m))
+	frame := demoFrame(t)
+	res, err := p.Process(t0ctx, Frame{Mat: frame.Clone()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Close()
+	if !res.Applied || res.Body == nil || !res.Masks.Segmented {
+		t.Fatalf("got Applied=%v body=%v segmented=%v; want a body-aware try-on", res.Applied, res.Body != nil, res.Masks.Segmented)
+	}
+	w := frame.Cols()
+	a, _ := res.TryOn.DataPtrUint8()
+	b, _ := frame.DataPtrUint8()
+	mask, _ := res.Body.Mask.DataPtrUint8()
+	outside, changed, inside, changedIn := 0, 0, 0, 0
+	for i, v := range mask {
+		diff := a[3*i] != b[3*i] || a[3*i+1] != b[3*i+1] || a[3*i+2] != b[3*i+2]
+		if v < PersonThreshold {
+			outside++
+			if diff {
+				changed++
+			}
+		} else {
+			inside++
+			if diff {
+				changedIn++
+			}
+		}
+	}
+	if outside == 0 || changed != 0 {
+		t.Errorf("pixels outside the person changed: got %d of %d; want 0", changed, outside)
+	}
+	if changedIn < inside/10 {
+		t.Errorf("pixels of the person changed: got %d of %d; want the garment drawn in", changedIn, inside)
+	}
+	// The head: everything above the higher shoulder by a quarter of the
+	// shoulder width.
+	sh := min(res.Body.LeftShoulder.Y, res.Body.RightShoulder.Y)
+	sw := res.Body.LeftShoulder.X - res.Body.RightShoulder.X
+	top := int(sh - 0.25*max(sw, -sw))
+	if top < 20 {
+		t.Fatalf("shoulders at y=%.0f: the demo frame should show a head above them", sh)
+	}
+	for y := 0; y < top; y++ {
+		for x := 0; x < w; x++ {
+			i := 3 * (y*w + x)
+			if a[i] != b[i] || a[i+1] != b[i+1] || a[i+2] != b[i+2] {
+				t.Fatalf("pixel (%d,%d) above the shoulders changed", x, y)
+			}
+		}
+	}
+}

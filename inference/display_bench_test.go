@@ -7,8 +7,8 @@ import (
 )
 
 // demoFrame returns a frame of the demo clip (640x480, one person), closed
-// at the end of the benchmark.
-func demoFrame(b *testing.B) gocv.Mat {
+// at the end of the test or benchmark.
+func demoFrame(b testing.TB) gocv.Mat {
 	b.Helper()
 	vc, err := gocv.VideoCaptureFile("../assets/demo.mp4")
 	if err != nil {
