@@ -24,7 +24,12 @@ func runApp(args []string) error {
 	model := fs.String("model", "", "start with this model folder (default: last used, else models/default)")
 	garment := fs.String("garment", "", "start wearing this catalog garment (default: last used)")
 	ortLib := fs.String("ort-lib", "", "ONNX Runtime library (default: $"+inference.LibraryEnv+", then lib/libonnxruntime.so)")
+	var device deviceFlag
+	device.register(fs)
 	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := device.apply(); err != nil {
 		return err
 	}
 	if os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
@@ -34,6 +39,7 @@ func runApp(args []string) error {
 	if err := inference.Init(*ortLib); err != nil {
 		return err
 	}
+	device.report()
 	lib, libErr := garments.OpenLibrary(garments.DefaultDirs())
 	if libErr != nil {
 		// The library is still usable (the bundled catalog loads); say why

@@ -30,6 +30,8 @@ type benchReport struct {
 	Source       string  `json:"source"`
 	Garment      string  `json:"garment"`
 	CPUs         int     `json:"cpus"`
+	Device       string  `json:"device"`         // where the graphs ran: cpu or cuda
+	GPU          string  `json:"gpu,omitempty"`  // the GPU's model when Device is cuda
 	ModelFPS     float64 `json:"model_fps"`      // warp + gen, one frame after another
 	WarpMS       float64 `json:"warp_ms_p50"`    // offline warp run
 	GenMS        float64 `json:"gen_ms_p50"`     // offline gen run
@@ -83,6 +85,8 @@ func runBench(args []string) error {
 	w, h := m.Size()
 	rep := benchReport{Model: m.Manifest.Name, InputSize: fmt.Sprintf("%dx%d", w, h), Source: *source,
 		Garment: *garment, CPUs: runtime.NumCPU()}
+	dev, _, gpu := inference.ChosenDevice()
+	rep.Device, rep.GPU = string(dev), gpu
 
 	// 1. The model alone: warp then gen on one crop, repeated.
 	if err := benchOffline(ctx, m, g, *source, *offline, &rep); err != nil {
@@ -96,7 +100,11 @@ func runBench(args []string) error {
 	if *asJSON {
 		return json.NewEncoder(os.Stdout).Encode(rep)
 	}
-	fmt.Printf("model %s (%s) on %d CPUs, source %s, garment %s\n", rep.Model, rep.InputSize, rep.CPUs, rep.Source, rep.Garment)
+	on := fmt.Sprintf("%d CPUs", rep.CPUs)
+	if rep.GPU != "" {
+		on = rep.GPU
+	}
+	fmt.Printf("model %s (%s) on %s, source %s, garment %s\n", rep.Model, rep.InputSize, on, rep.Source, rep.Garment)
 	fmt.Printf("  model:   %.2f fps (warp %.1f ms + gen %.1f ms, p50)\n", rep.ModelFPS, rep.WarpMS, rep.GenMS)
 	fmt.Printf("  live:    display %.1f fps, warp %.2f fps, source %.1f fps\n", rep.DisplayFPS, rep.WarpFPS, rep.SourceFPS)
 	fmt.Printf("  latency: p50 %.0f ms, p95 %.0f ms; dropped %d of %d; try-on on %.0f%% of shown frames\n",

@@ -21,20 +21,70 @@ import (
 type modelFlags struct {
 	dir    string
 	ortLib string
+	device deviceFlag
 }
 
 func (f *modelFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.dir, "model", "", "model folder (default: models/default)")
 	fs.StringVar(&f.ortLib, "ort-lib", "", "ONNX Runtime library (default: $"+inference.LibraryEnv+", then lib/libonnxruntime.so)")
+	f.device.register(fs)
 }
 
 // load loads the model folder named by the flags.
 func (f *modelFlags) load() (*inference.Model, error) {
+	if err := f.device.apply(); err != nil {
+		return nil, err
+	}
 	dir := f.dir
 	if dir == "" {
 		dir = inference.DefaultModelDir()
 	}
-	return inference.LoadModel(dir, inference.Options{LibraryPath: f.ortLib})
+	m, err := inference.LoadModel(dir, inference.Options{LibraryPath: f.ortLib})
+	if err != nil {
+		return nil, err
+	}
+	f.device.report()
+	return m, nil
+}
+
+// deviceFlag is -device: where the graphs run. It is a flag.Value so that a
+// wrong name is refused while the flags are parsed, before any work.
+type deviceFlag struct {
+	dev   inference.Device
+	given bool
+}
+
+func (d *deviceFlag) register(fs *flag.FlagSet) {
+	d.dev = inference.DeviceAuto
+	fs.Var(d, "device", "where the graphs run: auto (CUDA when a GPU and 'make setup-gpu' are there, else CPU), cpu or cuda")
+}
+
+func (d *deviceFlag) String() string {
+	if d == nil || d.dev == "" {
+		return string(inference.DeviceAuto)
+	}
+	return string(d.dev)
+}
+
+func (d *deviceFlag) Set(s string) error {
+	dev, err := inference.ParseDevice(s)
+	if err != nil {
+		return err
+	}
+	d.dev, d.given = dev, true
+	return nil
+}
+
+// apply sets the device before the runtime starts.
+func (d *deviceFlag) apply() error { return inference.SetDevice(d.dev) }
+
+// report says on stderr which device was chosen when there was a choice to
+// make: always on a GPU, and when -device was given.
+func (d *deviceFlag) report() {
+	dev, why, _ := inference.ChosenDevice()
+	if dev == inference.DeviceCUDA || d.given {
+		fmt.Fprintf(os.Stderr, "mgvton: running on %s (%s)\n", dev, why)
+	}
 }
 
 // garmentImage returns the garment image and mask for spec: an image file
