@@ -8,7 +8,7 @@ GO_TEST_FLAGS ?= -timeout 30m -count=1
 export MGVTON_ORT_LIB ?= $(CURDIR)/lib/libonnxruntime.so
 export CGO_ENABLED := 1
 
-.PHONY: setup setup-torch2 build run test test-go test-py test-py-torch2 bench clean
+.PHONY: setup setup-torch2 setup-gpu build run test test-go test-py test-py-torch2 bench clean
 
 setup:
 	@scripts/setup.sh
@@ -16,6 +16,12 @@ setup:
 # the lab's tests also run on current PyTorch 2.x (PyPI) besides Debian's 1.13
 setup-torch2: setup
 	@scripts/setup-torch2.sh
+
+# a GPU build of ONNX Runtime + CUDA 12 / cuDNN 9 libraries in lib/gpu (never
+# part of setup or CI; ~1.5 GB download). 'mgvton -device auto' then uses an
+# NVIDIA GPU when the machine has one.
+setup-gpu: setup
+	@scripts/setup-gpu.sh
 
 build: setup
 	go build -o $(BIN) .
