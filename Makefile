@@ -5,7 +5,8 @@ PY    := .venv/bin/python
 PY2   := .venv-torch2/bin/python
 BIN   := bin/mgvton
 GO_TEST_FLAGS ?= -timeout 30m -count=1
-export MGVTON_ORT_LIB ?= $(CURDIR)/lib/libonnxruntime.so
+# the GPU build from setup-gpu when it is there (it runs on the CPU too)
+export MGVTON_ORT_LIB ?= $(if $(wildcard lib/gpu/.complete),$(CURDIR)/lib/gpu/libonnxruntime.so,$(CURDIR)/lib/libonnxruntime.so)
 export CGO_ENABLED := 1
 
 .PHONY: setup setup-torch2 setup-gpu build run test test-go test-py test-py-torch2 bench clean
