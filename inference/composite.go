@@ -38,7 +38,10 @@ type Body struct {
 	LeftShoulder, RightShoulder Keypoint
 	LeftElbow, RightElbow       Keypoint
 	LeftWrist, RightWrist       Keypoint
-	LeftHip, RightHip           Keypoint
+	// LeftHand, RightHand are the middle of the pinky, index and thumb
+	// keypoints.
+	LeftHand, RightHand Keypoint
+	LeftHip, RightHip   Keypoint
 }
 
 // Close releases the mask. It is safe on a nil Body and more than once.
@@ -209,19 +212,29 @@ func (g bodyGeometry) collar(margin float64) []vec2 {
 // hands that are in view.
 func (b *Body) forearms(g bodyGeometry) []capsule {
 	var out []capsule
-	for _, arm := range [][2]Keypoint{{b.LeftElbow, b.LeftWrist}, {b.RightElbow, b.RightWrist}} {
-		e, w := arm[0], arm[1]
+	for _, arm := range [][3]Keypoint{{b.LeftElbow, b.LeftWrist, b.LeftHand}, {b.RightElbow, b.RightWrist, b.RightHand}} {
+		e, w, h := arm[0], arm[1], arm[2]
 		if !w.ok() {
 			continue
 		}
-		if !e.ok() {
-			// A hand with no elbow in view: keep a disc around the wrist.
-			out = append(out, capsule{w.pt(), w.pt(), handR * g.sw})
-			continue
+		if e.ok() {
+			out = append(out, capsule{e.pt(), w.pt(), forearmR * g.sw})
 		}
-		fore := w.pt().sub(e.pt())
-		out = append(out, capsule{e.pt(), w.pt(), forearmR * g.sw},
-			capsule{w.pt(), w.pt().add(fore.scale(handLen)), handR * g.sw})
+		// The hand: from the wrist past the hand keypoints, or along the
+		// forearm without them.
+		var tip vec2
+		r := handR * g.sw
+		switch {
+		case h.ok():
+			d := h.pt().sub(w.pt())
+			tip = w.pt().add(d.scale(1.5))
+			r = max(r, 0.9*d.len())
+		case e.ok():
+			tip = w.pt().add(w.pt().sub(e.pt()).scale(handLen))
+		default:
+			tip = w.pt()
+		}
+		out = append(out, capsule{w.pt(), tip, r})
 	}
 	return out
 }
@@ -563,6 +576,17 @@ func bodyFromPerson(b *Body, p *person.Person, w, h int) bool {
 		k := p.Keypoints[i]
 		return kp(i, min(k.Visibility, k.Presence))
 	}
+	hand := func(ids ...int) Keypoint {
+		var k Keypoint
+		k.Score = 1
+		for _, i := range ids {
+			q := p.Keypoints[i]
+			k.X += q.X / float64(len(ids))
+			k.Y += q.Y / float64(len(ids))
+			k.Score = min(k.Score, q.Visibility, q.Presence)
+		}
+		return k
+	}
 	lh, rh := p.Keypoints[person.LeftHip], p.Keypoints[person.RightHip]
 	hx, hy := (lh.X+rh.X)/2, (lh.Y+rh.Y)/2
 	hip := 0.0
@@ -581,6 +605,8 @@ func bodyFromPerson(b *Body, p *person.Person, w, h int) bool {
 		RightElbow:    seen(person.RightElbow),
 		LeftWrist:     seen(person.LeftWrist),
 		RightWrist:    seen(person.RightWrist),
+		LeftHand:      hand(person.LeftPinky, person.LeftIndex, person.LeftThumb),
+		RightHand:     hand(person.RightPinky, person.RightIndex, person.RightThumb),
 		LeftHip:       kp(person.LeftHip, hip),
 		RightHip:      kp(person.RightHip, hip),
 	}

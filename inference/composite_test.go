@@ -314,3 +314,40 @@ func TestProcessKeepsTheRoomAndTheFace(t *testing.T) {
 		}
 	}
 }
+
+// TestProcessPassesThroughAHeldBox: when the person is lost the framer
+// holds the last box for a while, but with no person mask for the frame
+// the try-on could only be pasted over the room: the frame passes through.
+func TestProcessPassesThroughAHeldBox(t *testing.T) {
+	matleak.Check(t)
+	m := loadFixture(t, fixtureDir)
+	opts := PipelineOptions{Framing: FramingOn}
+	opts.FramingOpts.Person.Dir = personModelsForTest(t)
+	p, err := NewPipeline(m, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	p.SetGarment(fixtureGarment(t, m))
+	frame := demoFrame(t)
+	first, err := p.Process(t0ctx, Frame{Mat: frame.Clone()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first.Close()
+	if !first.Applied {
+		t.Fatal("demo frame: no try-on")
+	}
+	empty := gocv.NewMatWithSizeFromScalar(gocv.NewScalar(90, 120, 140, 0), frame.Rows(), frame.Cols(), gocv.MatTypeCV8UC3)
+	res, err := p.Process(t0ctx, Frame{Mat: empty})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Close()
+	if !res.Person || res.Applied {
+		t.Errorf("frame with nobody after a person: got Person=%v Applied=%v; want the box held and no try-on", res.Person, res.Applied)
+	}
+	if !equalMats(res.Frame, res.TryOn) {
+		t.Error("frame with nobody changed")
+	}
+}

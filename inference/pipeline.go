@@ -74,6 +74,10 @@ type PipelineOptions struct {
 	// KeepMasks makes every applied Result carry its body and compositing
 	// masks (Result.Body, Result.Masks), for evaluation; it costs copies.
 	KeepMasks bool
+	// WholeCrop pastes the whole crop back (feathered) even when the body
+	// is known: the behaviour before body-aware compositing, kept for
+	// comparison (realeval -paste whole).
+	WholeCrop bool
 }
 
 // Pipeline runs a model over a stream of frames.
@@ -95,6 +99,11 @@ type Pipeline struct {
 	crop    *cropper
 	comp    *Compositor
 	bodyBuf Body // borrows the framer's mask: never closed here
+	// held: the last personBox returned a box the framer holds from an
+	// earlier frame, nobody being found in this one. Such a frame passes
+	// through: without this frame's person mask the try-on could only be
+	// pasted over the room.
+	held bool
 
 	// live state
 	cancel  context.CancelFunc
@@ -152,6 +161,7 @@ func (p *Pipeline) Garment() *Garment { return p.garment.Load() }
 // personBox chooses the crop for a frame.
 func (p *Pipeline) personBox(frame gocv.Mat) (image.Rectangle, bool, error) {
 	full := image.Rect(0, 0, frame.Cols(), frame.Rows())
+	p.held = false
 	if p.opts.Framing == FramingOff {
 		return full, true, nil
 	}
@@ -165,6 +175,10 @@ func (p *Pipeline) personBox(frame gocv.Mat) (image.Rectangle, bool, error) {
 	// compositor needs the body to keep the face and the room.
 	if err == nil && p.opts.Framing == FramingAuto && isPortrait34(frame.Cols(), frame.Rows()) {
 		return full, true, nil
+	}
+	if ok {
+		_, found := p.framer.Person()
+		p.held = !found
 	}
 	return box, ok, err
 }
@@ -210,7 +224,7 @@ func (p *Pipeline) Process(ctx context.Context, f Frame) (Result, error) {
 	if !ok {
 		p.noPerson.Add(1)
 	}
-	if ok && g != nil {
+	if ok && g != nil && !p.held {
 		res.Box, res.Person = box, true
 		if err := p.crop.load(f.Mat, box); err != nil {
 			res.Close()
@@ -336,6 +350,9 @@ func (p *Pipeline) displayFrame(ctx context.Context, f Frame, gen tensors) (Resu
 		return res, nil
 	}
 	res.Box, res.Person = box, true
+	if p.held {
+		return res, nil
+	}
 	if err := p.crop.load(f.Mat, box); err != nil {
 		res.Close()
 		return Result{}, err
@@ -374,7 +391,11 @@ func (p *Pipeline) displayFrame(ctx context.Context, f Frame, gen tensors) (Resu
 // only the garment region when res.Body is known.
 func (p *Pipeline) composite(res *Result, gen, warp tensors, box image.Rectangle) error {
 	body := p.body(res.Frame)
-	if err := p.comp.Composite(&res.TryOn, gen, warp, box, body); err != nil {
+	use := body
+	if p.opts.WholeCrop {
+		use = nil
+	}
+	if err := p.comp.Composite(&res.TryOn, gen, warp, box, use); err != nil {
 		return err
 	}
 	if p.comp.Keep {
