@@ -7,8 +7,8 @@ import (
 )
 
 // demoFrame returns a frame of the demo clip (640x480, one person), closed
-// at the end of the benchmark.
-func demoFrame(b *testing.B) gocv.Mat {
+// at the end of the test or benchmark.
+func demoFrame(b testing.TB) gocv.Mat {
 	b.Helper()
 	vc, err := gocv.VideoCaptureFile("../assets/demo.mp4")
 	if err != nil {
@@ -59,8 +59,11 @@ func BenchmarkDisplayStage(b *testing.B) {
 	b.Run("paste", func(b *testing.B) {
 		dst := frame.Clone()
 		defer dst.Close()
+		comp := NewCompositor(192, 256)
+		defer comp.Close()
+		out := tensors{TensorTryOn: tryon}
 		for i := 0; i < b.N; i++ {
-			if err := c.paste(&dst, tryon, box); err != nil {
+			if err := comp.Composite(&dst, out, nil, box, nil); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -29,7 +29,9 @@ func TestCropPadsABoxPastTheFrame(t *testing.T) {
 	if got := c.person[0]; got < want-1e-5 || got > want+1e-5 {
 		t.Errorf("padded crop red: got %v; want %v", got, want)
 	}
-	if err := c.paste(&frame, make([]float32, 3*48*64), box); err != nil {
+	comp := NewCompositor(48, 64)
+	defer comp.Close()
+	if err := comp.Composite(&frame, tensors{TensorTryOn: make([]float32, 3*48*64)}, nil, box, nil); err != nil {
 		t.Fatalf("paste of a box past the frame: %v", err)
 	}
 	if err := c.load(frame, image.Rect(200, 200, 290, 320)); err == nil {

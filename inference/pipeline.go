@@ -36,14 +36,22 @@ type Result struct {
 	Person bool
 	// Applied reports whether TryOn holds a try-on.
 	Applied bool
-	Time    time.Time
-	Seq     int64
+	// Body is the person's body found in Frame, or nil (no person models,
+	// or nobody found). It decides the composited region.
+	Body *Body
+	// Masks are the compositing masks, kept only with
+	// PipelineOptions.KeepMasks and when Applied (evaluation).
+	Masks CompositeMasks
+	Time  time.Time
+	Seq   int64
 }
 
 // Close releases the result's images.
 func (r *Result) Close() {
 	r.Frame.Close()
 	r.TryOn.Close()
+	r.Body.Close()
+	r.Masks.Close()
 }
 
 // FramingMode says how the person crop is chosen.
@@ -63,6 +71,13 @@ const (
 type PipelineOptions struct {
 	Framing     FramingMode
 	FramingOpts FramingOptions // zero Smoothing: DefaultFraming()'s smoothing and hold
+	// KeepMasks makes every applied Result carry its body and compositing
+	// masks (Result.Body, Result.Masks), for evaluation; it costs copies.
+	KeepMasks bool
+	// WholeCrop pastes the whole crop back (feathered) even when the body
+	// is known: the behaviour before body-aware compositing, kept for
+	// comparison (realeval -paste whole).
+	WholeCrop bool
 }
 
 // Pipeline runs a model over a stream of frames.
@@ -80,8 +95,15 @@ type Pipeline struct {
 
 	garment atomic.Pointer[Garment]
 
-	// offline state (Process)
-	crop *cropper
+	// offline state (Process); the display stage uses them too
+	crop    *cropper
+	comp    *Compositor
+	bodyBuf Body // borrows the framer's mask: never closed here
+	// held: the last personBox returned a box the framer holds from an
+	// earlier frame, nobody being found in this one. Such a frame passes
+	// through: without this frame's person mask the try-on could only be
+	// pasted over the room.
+	held bool
 
 	// live state
 	cancel  context.CancelFunc
@@ -124,6 +146,8 @@ func NewPipeline(m *Model, opts PipelineOptions) (*Pipeline, error) {
 	}
 	w, h := m.Size()
 	p.crop = newCropper(w, h)
+	p.comp = NewCompositor(w, h)
+	p.comp.Keep = opts.KeepMasks
 	return p, nil
 }
 
@@ -137,13 +161,9 @@ func (p *Pipeline) Garment() *Garment { return p.garment.Load() }
 // personBox chooses the crop for a frame.
 func (p *Pipeline) personBox(frame gocv.Mat) (image.Rectangle, bool, error) {
 	full := image.Rect(0, 0, frame.Cols(), frame.Rows())
-	switch p.opts.Framing {
-	case FramingOff:
+	p.held = false
+	if p.opts.Framing == FramingOff {
 		return full, true, nil
-	case FramingAuto:
-		if isPortrait34(frame.Cols(), frame.Rows()) {
-			return full, true, nil
-		}
 	}
 	p.personM.addIn()
 	box, ok, err := p.framer.Box(frame)
@@ -151,7 +171,29 @@ func (p *Pipeline) personBox(frame gocv.Mat) (image.Rectangle, bool, error) {
 		// The pose models' own time (on their goroutine in a live stream).
 		p.personM.done(time.Now(), p.framer.Cost())
 	}
+	// A 3:4 portrait is used whole, but the person models still run: the
+	// compositor needs the body to keep the face and the room.
+	if err == nil && p.opts.Framing == FramingAuto && isPortrait34(frame.Cols(), frame.Rows()) {
+		return full, true, nil
+	}
+	if ok {
+		_, found := p.framer.Person()
+		p.held = !found
+	}
 	return box, ok, err
+}
+
+// body returns the body the framer found in the frame of the last
+// personBox call, borrowing the framer's mask, or nil.
+func (p *Pipeline) body(frame gocv.Mat) *Body {
+	if p.framer == nil {
+		return nil
+	}
+	pp, ok := p.framer.Person()
+	if !ok || !bodyFromPerson(&p.bodyBuf, pp, frame.Cols(), frame.Rows()) {
+		return nil
+	}
+	return &p.bodyBuf
 }
 
 // isPortrait34 reports whether w x h is within 3% of a 3:4 portrait.
@@ -182,7 +224,7 @@ func (p *Pipeline) Process(ctx context.Context, f Frame) (Result, error) {
 	if !ok {
 		p.noPerson.Add(1)
 	}
-	if ok && g != nil {
+	if ok && g != nil && !p.held {
 		res.Box, res.Person = box, true
 		if err := p.crop.load(f.Mat, box); err != nil {
 			res.Close()
@@ -200,7 +242,7 @@ func (p *Pipeline) Process(ctx context.Context, f Frame) (Result, error) {
 			res.Close()
 			return Result{}, err
 		}
-		if err := p.crop.paste(&res.TryOn, out[TensorTryOn], box); err != nil {
+		if err := p.composite(&res, out, warp, box); err != nil {
 			res.Close()
 			return Result{}, err
 		}
@@ -215,6 +257,15 @@ func (p *Pipeline) Process(ctx context.Context, f Frame) (Result, error) {
 		p.e2e.done(now, now.Sub(f.Time))
 	}
 	return res, nil
+}
+
+// Reset forgets the tracked person, as at the start of a new stream (the
+// next frame is searched afresh). For offline use (Process) between
+// unrelated pictures.
+func (p *Pipeline) Reset() {
+	if p.framer != nil {
+		p.framer.Reset()
+	}
 }
 
 // Start launches the live stages. They stop when ctx is cancelled or Close
@@ -302,6 +353,9 @@ func (p *Pipeline) displayFrame(ctx context.Context, f Frame, gen tensors) (Resu
 		return res, nil
 	}
 	res.Box, res.Person = box, true
+	if p.held {
+		return res, nil
+	}
 	if err := p.crop.load(f.Mat, box); err != nil {
 		res.Close()
 		return Result{}, err
@@ -327,13 +381,35 @@ func (p *Pipeline) displayFrame(ctx context.Context, f Frame, gen tensors) (Resu
 		res.Close()
 		return Result{}, err
 	}
-	if err := p.crop.paste(&res.TryOn, gen[TensorTryOn], box); err != nil {
+	if err := p.composite(&res, gen, warp, box); err != nil {
 		res.Close()
 		return Result{}, err
 	}
 	p.genM.done(time.Now(), time.Since(t0))
 	res.Applied = true
 	return res, nil
+}
+
+// composite puts the generator's output for box into res.TryOn, replacing
+// only the garment region when res.Body is known.
+func (p *Pipeline) composite(res *Result, gen, warp tensors, box image.Rectangle) error {
+	body := p.body(res.Frame)
+	use := body
+	if p.opts.WholeCrop {
+		use = nil
+	}
+	if err := p.comp.Composite(&res.TryOn, gen, warp, box, use); err != nil {
+		return err
+	}
+	if p.comp.Keep {
+		res.Masks = p.comp.Last()
+		if body != nil {
+			b := *body
+			b.Mask = body.Mask.Clone()
+			res.Body = &b
+		}
+	}
+	return nil
 }
 
 func (p *Pipeline) runWarp(ctx context.Context) {
@@ -396,6 +472,7 @@ func (p *Pipeline) Close() error {
 			p.framer.Close()
 		}
 		p.crop.close()
+		p.comp.Close()
 	})
 	return nil
 }
