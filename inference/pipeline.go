@@ -78,6 +78,11 @@ type PipelineOptions struct {
 	// is known: the behaviour before body-aware compositing, kept for
 	// comparison (realeval -paste whole).
 	WholeCrop bool
+	// PersonOptional keeps the pipeline working when the person models
+	// cannot be loaded (the app: it shows FramingErr and goes on): frames
+	// that need framing then pass through unchanged; 3:4 portraits are
+	// still used whole. Without it NewPipeline fails with that error.
+	PersonOptional bool
 }
 
 // Pipeline runs a model over a stream of frames.
@@ -118,6 +123,8 @@ type Pipeline struct {
 		seq     int64
 	}
 
+	framingErr error // why the person models are missing (PersonOptional)
+
 	display, warpM, genM, e2e, personM meter
 	noPerson, unread                   atomic.Int64
 	started, closed                    atomic.Bool
@@ -139,10 +146,14 @@ func NewPipeline(m *Model, opts PipelineOptions) (*Pipeline, error) {
 	p := &Pipeline{model: m, opts: opts}
 	if opts.Framing != FramingOff {
 		f, err := NewFramer(opts.FramingOpts)
-		if err != nil {
+		switch {
+		case err == nil:
+			p.framer = f
+		case opts.PersonOptional:
+			p.framingErr = err
+		default:
 			return nil, err
 		}
-		p.framer = f
 	}
 	w, h := m.Size()
 	p.crop = newCropper(w, h)
@@ -150,6 +161,10 @@ func NewPipeline(m *Model, opts PipelineOptions) (*Pipeline, error) {
 	p.comp.Keep = opts.KeepMasks
 	return p, nil
 }
+
+// FramingErr says why the person models could not be loaded when the
+// pipeline was made with PersonOptional, or nil.
+func (p *Pipeline) FramingErr() error { return p.framingErr }
 
 // SetGarment selects the garment to dress people in; nil removes it (frames
 // then pass through). Safe to call from any goroutine.
@@ -164,6 +179,12 @@ func (p *Pipeline) personBox(frame gocv.Mat) (image.Rectangle, bool, error) {
 	p.held = false
 	if p.opts.Framing == FramingOff {
 		return full, true, nil
+	}
+	if p.framer == nil { // person models missing (PersonOptional)
+		if p.opts.Framing == FramingAuto && isPortrait34(frame.Cols(), frame.Rows()) {
+			return full, true, nil
+		}
+		return image.Rectangle{}, false, nil
 	}
 	p.personM.addIn()
 	box, ok, err := p.framer.Box(frame)
