@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"gocv.io/x/gocv"
+
+	"mgvton/internal/fsutil"
 )
 
 // RecorderOptions tune NewRecorder. Zero values pick the defaults.
@@ -111,6 +113,13 @@ func NewRecorder(path string, opts RecorderOptions) (*Recorder, error) {
 	f, err := openOutput(path)
 	if err != nil {
 		return nil, &Error{Op: "record", Path: path, Err: errno(err)}
+	}
+	// Held by this process and ffmpeg (which shares the open file) until the
+	// clip is finished: RecoverPartials leaves a locked partial clip alone.
+	if err := fsutil.LockFile(f); err != nil {
+		f.Close()
+		os.Remove(path)
+		return nil, &Error{Op: "record", Path: path, Err: err}
 	}
 	r := &Recorder{path: path, bin: bin, opts: opts, f: f, conv: gocv.NewMat(), scaled: gocv.NewMat(), yuv: gocv.NewMat()}
 	if opts.Width > 0 {

@@ -9,6 +9,7 @@ import (
 
 	"mgvton/garments"
 	"mgvton/inference"
+	_ "mgvton/internal/quietlocale" // before Fyne reads the locale: see its doc
 	"mgvton/live"
 	"mgvton/ui"
 )

@@ -19,6 +19,11 @@ import (
 const fixtureModel = "../inference/testdata/tiny"
 
 func TestMain(m *testing.M) {
+	if os.Getenv("MGVTON_TEST_RUN_MAIN") == "1" {
+		// The test binary doubles as mgvton (see runExe): it links the same
+		// packages, so it starts up (package initialisers) like the app.
+		os.Exit(Main(os.Args[1:]))
+	}
 	if os.Getenv("MGVTON_ORT_LIB") == "" {
 		if p, err := filepath.Abs("../lib/libonnxruntime.so"); err == nil {
 			os.Setenv("MGVTON_ORT_LIB", p)

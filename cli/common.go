@@ -146,3 +146,12 @@ func startLive(ctx context.Context, m *inference.Model, g *inference.Garment, so
 	}
 	return src, p, nil
 }
+
+// recoverOutputs renames the clips and snapshots that an earlier run left
+// half-saved in dir (killed, crashed: see capture.RecoverPartials) to
+// visible names, and says so in one line on stderr.
+func recoverOutputs(dir string) {
+	if msg := capture.RecoveryReport(capture.RecoverPartials(dir)); msg != "" {
+		fmt.Fprintf(os.Stderr, "mgvton: %s\n", msg)
+	}
+}

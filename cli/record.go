@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -39,6 +40,7 @@ func runRecord(args []string) error {
 	if err := checkOutput(*out, ".mp4"); err != nil {
 		return err
 	}
+	recoverOutputs(filepath.Dir(*out))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 

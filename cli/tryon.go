@@ -43,7 +43,7 @@ func runTryOn(args []string) error {
 	}
 	img, err := garments.ReadImage(*person)
 	if err != nil {
-		return err
+		return fmt.Errorf("person: %w", err)
 	}
 	ctx := context.Background()
 	m, err := mf.load()

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"time"
 
 	"mgvton/capture"
@@ -37,6 +38,7 @@ func runVideo(args []string) error {
 	if err := checkOutput(*out, ".mp4"); err != nil {
 		return err
 	}
+	recoverOutputs(filepath.Dir(*out))
 	mode, err := framingMode(*frame)
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"log/slog"
 	"net/url"
 	"path/filepath"
 	"time"
@@ -10,6 +11,8 @@ import (
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"mgvton/capture"
 )
 
 // recState is where recording stands; the transitions wait for the engine.
@@ -132,6 +135,35 @@ func (w *Window) snapshot() {
 			return
 		}
 		w.showSaved("Snapshot saved", path)
+	})
+}
+
+// recoverInterrupted looks in the output folder for clips and snapshots
+// that an earlier run left half-saved (a crash, a kill: see
+// capture.RecoverPartials), renames them to visible "NAME (recovered)"
+// files, and says so in the status bar (with Open folder) and the log.
+func (w *Window) recoverInterrupted() {
+	dir := w.outputDir()
+	var rs []capture.Recovered
+	w.call(w.recordLane, "recover interrupted recordings", func() error {
+		rs = capture.RecoverPartials(dir)
+		return nil
+	}, func(error) {
+		msg := capture.RecoveryReport(rs)
+		if msg == "" {
+			return
+		}
+		slog.Warn("mgvton: " + msg)
+		shown := dir
+		for _, r := range rs {
+			if r.Path != "" {
+				shown = r.Path
+				break
+			}
+		}
+		w.savedPath = shown
+		w.savedLabel.SetText(capitalize(msg))
+		w.savedBox.Show()
 	})
 }
 

@@ -315,6 +315,7 @@ func (w *Window) start(opts Options) {
 	}
 	w.selectGarment(id, false)
 	w.updateStatusInfo()
+	w.recoverInterrupted()
 }
 
 // sourceAvailable reports whether a remembered source can be opened now.

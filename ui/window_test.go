@@ -1,8 +1,10 @@
 package ui
 
 import (
+	"bytes"
 	"errors"
 	"image"
+	"image/png"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -571,5 +573,38 @@ func TestOutputName(t *testing.T) {
 		if got := outputName(at, tt.suffix, tt.ext); got != tt.want {
 			t.Errorf("outputName(%d, %s) = %q; want %q", tt.suffix, tt.ext, got, tt.want)
 		}
+	}
+}
+
+// A snapshot cut off by a crash (its hidden partial file, complete but
+// never renamed) is found when the window starts, renamed beside the name
+// it was meant to have, and reported in the status bar.
+func TestStartRecoversInterruptedSnapshot(t *testing.T) {
+	a := newTestApp(t)
+	out := t.TempDir()
+	a.Preferences().SetString(prefOutputDir, out)
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, image.NewRGBA(image.Rect(0, 0, 4, 3))); err != nil {
+		t.Fatal(err)
+	}
+	partial := filepath.Join(out, ".mgvton-2026-12-01_10-00-00.png.partial-4242.png")
+	if err := os.WriteFile(partial, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, a, newFakeEngine(false), newFakeCatalog(), Options{})
+	h.waitFor("recovery reported", func() bool { return h.w.savedBox.Visible() })
+	want := filepath.Join(out, "mgvton-2026-12-01_10-00-00 (recovered).png")
+	if got, err := os.ReadFile(want); err != nil || !bytes.Equal(got, buf.Bytes()) {
+		t.Errorf("recovered snapshot %s: %v; want the partial's bytes", want, err)
+	}
+	if _, err := os.Stat(partial); err == nil {
+		t.Errorf("partial %s still there", partial)
+	}
+	if !strings.Contains(h.w.savedLabel.Text, "Recovered an interrupted snapshot: "+want) {
+		t.Errorf("status bar says %q; want it to name %s", h.w.savedLabel.Text, want)
+	}
+	h.w.openSavedFolder()
+	if wantURI := storage.NewFileURI(out).String(); len(h.app.opened) != 1 || h.app.opened[0] != wantURI {
+		t.Errorf("Open folder opened %q; want [%s]", h.app.opened, wantURI)
 	}
 }

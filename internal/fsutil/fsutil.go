@@ -60,25 +60,26 @@ func WriteFile(path string, data []byte, perm os.FileMode) error {
 	if err != nil {
 		return err
 	}
+	// The lock marks the file as being written (see partial.go) until it has
+	// its final name: f stays open until then.
+	defer f.Close()
+	if err := LockFile(f); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
 	if _, err := f.Write(data); err != nil {
-		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := f.Chmod(perm); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if err := f.Sync(); err != nil {
-		f.Close()
 		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Chmod(tmp, perm); err != nil {
-		return err
 	}
 	if err := Commit(tmp, path); err != nil {
 		return err
 	}
 	ok = true
-	return nil
+	return f.Close()
 }
 
 // Commit renames a completed temporary file over path and syncs the folder.

@@ -42,3 +42,62 @@ func TestWriteFileIntoAFile(t *testing.T) {
 		t.Fatalf("got %v; want 'not a directory'", err)
 	}
 }
+
+func TestPartialTarget(t *testing.T) {
+	dir := t.TempDir()
+	for _, target := range []string{"out.mp4", "a b.png", "noext", "x.partial-1.mp4"} {
+		tmp, err := TempPath(filepath.Join(dir, target))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, ok := PartialTarget(filepath.Base(tmp))
+		if !ok || got != target {
+			t.Errorf("PartialTarget(%q) = %q, %v; want %q, true", filepath.Base(tmp), got, ok, target)
+		}
+	}
+	for _, name := range []string{"out.mp4", ".out.mp4", ".out.mp4.partial-.mp4", ".out.mp4.partial-12x.mp4", ".out.mp4.partial-12.png", "..partial-1"} {
+		if got, ok := PartialTarget(name); ok {
+			t.Errorf("PartialTarget(%q) = %q, true; want false", name, got)
+		}
+	}
+}
+
+func TestMoveRecoveredNeverOverwrites(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "clip.mp4")
+	for i, want := range []string{"clip (recovered).mp4", "clip (recovered 2).mp4", "clip (recovered 3).mp4"} {
+		src := filepath.Join(dir, ".partial")
+		os.WriteFile(src, []byte{byte('a' + i)}, 0o644)
+		got, err := MoveRecovered(src, target)
+		if err != nil || got != filepath.Join(dir, want) {
+			t.Fatalf("MoveRecovered #%d = %q, %v; want %q", i+1, got, err, want)
+		}
+		if _, err := os.Stat(src); err == nil {
+			t.Errorf("%s still there after the move", src)
+		}
+	}
+	for i, name := range []string{"clip (recovered).mp4", "clip (recovered 2).mp4", "clip (recovered 3).mp4"} {
+		if b, _ := os.ReadFile(filepath.Join(dir, name)); string(b) != string(rune('a'+i)) {
+			t.Errorf("%s holds %q; want %q", name, b, string(rune('a'+i)))
+		}
+	}
+}
+
+func TestLockFile(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "f")
+	os.WriteFile(p, nil, 0o644)
+	a, _ := os.Open(p)
+	defer a.Close()
+	b, _ := os.Open(p)
+	defer b.Close()
+	if err := LockFile(a); err != nil {
+		t.Fatal(err)
+	}
+	if err := LockFile(b); err != ErrInUse {
+		t.Fatalf("second lock: got %v; want ErrInUse", err)
+	}
+	a.Close()
+	if err := LockFile(b); err != nil {
+		t.Fatalf("lock after the holder closed: %v", err)
+	}
+}
