@@ -3,7 +3,8 @@
 # Everything heavy happens under $WORK (default /tmp/mgvton-person-models):
 # the npm tarballs, a throwaway venv with TensorFlow, intermediate files.
 # Writes models/person/*.onnx, SHA256SUMS and manifest.json in the repo.
-# Not part of `make setup` or CI.
+# Not part of `make setup` or CI. `convert.sh --parity-only` keeps the committed
+# ONNX files and only re-runs the checks against TFLite.
 set -euo pipefail
 
 POSE_VERSION=0.5.1675469404
@@ -53,7 +54,7 @@ VERSIONS=$(printf '{"@mediapipe/pose": "%s", "@mediapipe/selfie_segmentation": "
 mkdir -p "$OUT"
 PYTHONHASHSEED=0 TF_CPP_MIN_LOG_LEVEL=2 venv/bin/python "$REPO/scripts/person_models/convert.py" \
 	--pose-dir pose/package --selfie-dir selfie/package --work "$WORK/build" --out "$OUT" \
-	--images "${IMAGES[@]}" --versions "$VERSIONS"
+	--images "${IMAGES[@]}" --versions "$VERSIONS" "$@"
 cp pose/package/package.json "$WORK/build/pose-package.json"
 cp selfie/package/package.json "$WORK/build/selfie-package.json"
 echo "convert.sh: wrote $OUT (parity details in $OUT/parity.json)"
