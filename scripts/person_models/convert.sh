@@ -14,6 +14,9 @@ TF2ONNX_VERSION=1.17.0
 ORT_VERSION=1.32.0
 ONNX_VERSION=1.23.2
 OPENCV_VERSION=5.1.0.95
+# sha256 of the npm tarballs as packed on 2026-12-02
+POSE_TGZ_SHA256=8bb349a7b3a3ba699df23be804ddd3b3eab810b50b15406894be257859388a84
+SELFIE_TGZ_SHA256=7767b33eaa68990ee06c28bbb89f39a13a47ebb07ff0f1fd4947d9e817bb9bf9
 
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 WORK=${WORK:-/tmp/mgvton-person-models}
@@ -27,6 +30,9 @@ for spec in "@mediapipe/pose@$POSE_VERSION" "@mediapipe/selfie_segmentation@$SEL
 	[ -f "$tgz" ] || npm pack --silent "$spec" >/dev/null
 	[ -f "$tgz" ] || { echo "convert.sh: npm pack $spec made no $tgz" >&2; exit 1; }
 done
+echo "$POSE_TGZ_SHA256  mediapipe-pose-$POSE_VERSION.tgz
+$SELFIE_TGZ_SHA256  mediapipe-selfie_segmentation-$SELFIE_VERSION.tgz" | sha256sum -c --quiet - ||
+	{ echo "convert.sh: npm tarballs differ from the pinned sha256" >&2; exit 1; }
 rm -rf pose selfie && mkdir pose selfie
 tar xzf "mediapipe-pose-$POSE_VERSION.tgz" -C pose
 tar xzf "mediapipe-selfie_segmentation-$SELFIE_VERSION.tgz" -C selfie
