@@ -166,11 +166,11 @@ func (p *Pipeline) personBox(frame gocv.Mat) (image.Rectangle, bool, error) {
 	if p.opts.Framing == FramingOff {
 		return full, true, nil
 	}
-	t0 := time.Now()
 	p.personM.addIn()
 	box, ok, err := p.framer.Box(frame)
 	if err == nil {
-		p.personM.done(time.Now(), time.Since(t0))
+		// The pose models' own time (on their goroutine in a live stream).
+		p.personM.done(time.Now(), p.framer.Cost())
 	}
 	// A 3:4 portrait is used whole, but the person models still run: the
 	// compositor needs the body to keep the face and the room.
@@ -279,6 +279,9 @@ func (p *Pipeline) Start(ctx context.Context) error {
 		return errors.New("inference: pipeline already started")
 	}
 	ctx, p.cancel = context.WithCancel(ctx)
+	if p.framer != nil {
+		p.framer.Start(ctx) // the pose models get their own goroutine
+	}
 	p.in = newSlot(func(f Frame) { f.Mat.Close() })
 	p.warpIn = newSlot(func(warpJob) {})
 	p.results = newSlot(func(r Result) { r.Close() })

@@ -99,16 +99,16 @@ func TestROIFromPoints(t *testing.T) {
 	if math.Abs(x-62.5) > 1e-9 || math.Abs(y) > 1e-9 {
 		t.Errorf("top middle: got (%.2f, %.2f); want (62.5, 0)", x, y)
 	}
-	// tensorToFrame agrees with toFrame at pixel centres.
+	// tensorToFrame agrees with toFrame: tensor pixel i is at i / n.
 	r = roi{CX: 300, CY: 400, Size: 512, Rot: 0.3}
 	m := r.tensorToFrame(256)
 	defer m.Close()
 	for _, p := range [][2]float64{{0, 0}, {255, 0}, {100, 37}} {
 		fx := m.GetDoubleAt(0, 0)*p[0] + m.GetDoubleAt(0, 1)*p[1] + m.GetDoubleAt(0, 2)
 		fy := m.GetDoubleAt(1, 0)*p[0] + m.GetDoubleAt(1, 1)*p[1] + m.GetDoubleAt(1, 2)
-		wx, wy := r.toFrame((p[0]+0.5)/256, (p[1]+0.5)/256)
-		if math.Abs(fx-(wx-0.5)) > 1e-9 || math.Abs(fy-(wy-0.5)) > 1e-9 {
-			t.Errorf("pixel %v: matrix gives (%.3f, %.3f); toFrame (%.3f, %.3f)", p, fx, fy, wx-0.5, wy-0.5)
+		wx, wy := r.toFrame(p[0]/256, p[1]/256)
+		if math.Abs(fx-wx) > 1e-9 || math.Abs(fy-wy) > 1e-9 {
+			t.Errorf("pixel %v: matrix gives (%.3f, %.3f); toFrame (%.3f, %.3f)", p, fx, fy, wx, wy)
 		}
 	}
 }

@@ -7,9 +7,13 @@ import (
 	"gocv.io/x/gocv"
 )
 
-// roi is a square, rotated region of interest in frame pixels (continuous
-// coordinates: the frame spans 0..W, 0..H). It may leave the frame: the
-// crop is then padded.
+// roi is a square, rotated region of interest in frame pixels. Frame and
+// tensor coordinates are OpenCV pixel coordinates throughout (pixel i's
+// centre is at i), as in MediaPipe, whose crop (a perspective warp from
+// the region's corners to the tensor's corners) and landmark projection
+// (raw / size across the region) use the same convention, so a landmark
+// the model puts on tensor pixel i lands on the frame pixel that pixel i
+// was sampled from. It may leave the frame: the crop is then padded.
 type roi struct {
 	CX, CY, Size float64
 	Rot          float64 // radians, clockwise in image coordinates
@@ -42,20 +46,19 @@ func (r roi) toFrame(u, v float64) (x, y float64) {
 }
 
 // tensorToFrame returns the 2x3 affine matrix (CV64F) that maps pixel
-// indices of an n x n tensor of the region to frame pixel indices (both
-// with OpenCV's pixel-centre convention).
+// coordinates of an n x n tensor of the region to frame pixel coordinates:
+// tensor pixel i is at i / n across the region.
 func (r roi) tensorToFrame(n int) gocv.Mat {
 	k := r.Size / float64(n)
 	c, s := math.Cos(r.Rot)*k, math.Sin(r.Rot)*k
-	// Tensor pixel i has its centre at (i + 0.5) / n across the region.
-	ox, oy := r.toFrame(0.5/float64(n), 0.5/float64(n))
+	ox, oy := r.toFrame(0, 0)
 	m := gocv.NewMatWithSize(2, 3, gocv.MatTypeCV64F)
 	m.SetDoubleAt(0, 0, c)
 	m.SetDoubleAt(0, 1, -s)
-	m.SetDoubleAt(0, 2, ox-0.5)
+	m.SetDoubleAt(0, 2, ox)
 	m.SetDoubleAt(1, 0, s)
 	m.SetDoubleAt(1, 1, c)
-	m.SetDoubleAt(1, 2, oy-0.5)
+	m.SetDoubleAt(1, 2, oy)
 	return m
 }
 

@@ -58,6 +58,13 @@ type Options struct {
 	MinPresence float64
 	// NoSmoothing turns the One-Euro filter off (tests, still images).
 	NoSmoothing bool
+	// Recheck is how many tracked frames pass between detector runs that
+	// check the tracked person is still there (0: 30; < 0: never). The
+	// landmark model's presence flag follows a person who walks out, but
+	// after a cut to a scene without anyone it kept reporting a person
+	// (0.91 on a photo of fruit, in the region left by a portrait); the
+	// detector does not.
+	Recheck int
 }
 
 // File names inside the person-model folder.
@@ -99,6 +106,7 @@ type Tracker struct {
 	anchors []anchor
 
 	track    *roi // region for the next frame, from this frame's landmarks
+	tracked  int  // frames tracked since the detector last ran
 	filters  [NumKeypoints][3]oneEuro
 	aux      [2][2]oneEuro // alignment landmarks 33 and 34
 	t0       time.Time
@@ -109,6 +117,13 @@ type Tracker struct {
 	logits   gocv.Mat
 	mask8    gocv.Mat
 	prevMask gocv.Mat // the last frame's mask, for smoothing
+	// lmBorder fills the landmark crop where the region leaves the frame:
+	// edge pixels replicated, as MediaPipe's ImageToTensorCalculator does by
+	// default (on a webcam close-up this kept presence at 1.00 and the
+	// shoulders within 5-16 px of where the uncropped frame put them; black
+	// gave 0.95 and 8-22 px). The reference test uses black, as
+	// scripts/person_models/reference.py does.
+	lmBorder gocv.BorderType
 	closed   bool
 	frameNum int
 }
@@ -127,6 +142,9 @@ func New(opts Options) (*Tracker, error) {
 	if opts.Threads == 0 {
 		opts.Threads = 1
 	}
+	if opts.Recheck == 0 {
+		opts.Recheck = 30
+	}
 	if err := ortenv.Init(opts.LibraryPath); err != nil {
 		return nil, fmt.Errorf("person: %w", err)
 	}
@@ -135,7 +153,7 @@ func New(opts Options) (*Tracker, error) {
 	}
 	t := &Tracker{opts: opts, anchors: ssdAnchors(poseAnchorOptions()), t0: time.Now(),
 		crop: gocv.NewMat(), cropF: gocv.NewMat(), rgb: gocv.NewMat(), logits: gocv.NewMat(), mask8: gocv.NewMat(),
-		prevMask: gocv.NewMat()}
+		prevMask: gocv.NewMat(), lmBorder: gocv.BorderReplicate}
 	var err error
 	n := int64(len(t.anchors))
 	t.det, err = loadGraph(filepath.Join(opts.Dir, DetectorFile), 224, []outputRole{
@@ -190,7 +208,7 @@ func (t *Tracker) Close() error {
 
 // Reset forgets the tracked person (a new stream starts).
 func (t *Tracker) Reset() {
-	t.track = nil
+	t.track, t.tracked = nil, 0
 	for i := range t.filters {
 		for k := range t.filters[i] {
 			t.filters[i][k] = oneEuro{minCutoff: 0.05, beta: 80, dCutoff: 1}
@@ -232,6 +250,14 @@ func (t *Tracker) TrackAt(frame gocv.Mat, ts time.Duration) (p Person, ok bool, 
 	w, h := frame.Cols(), frame.Rows()
 
 	detected := false
+	if t.track != nil && t.opts.Recheck > 0 && t.tracked >= t.opts.Recheck {
+		if err := t.recheck(w, h); err != nil {
+			return Person{}, false, err
+		}
+		if t.track == nil {
+			return Person{}, false, nil
+		}
+	}
 	if t.track == nil {
 		r, found, err := t.detect(w, h)
 		if err != nil || !found {
@@ -239,6 +265,7 @@ func (t *Tracker) TrackAt(frame gocv.Mat, ts time.Duration) (p Person, ok bool, 
 		}
 		t.track, detected = &r, true
 	}
+	t.tracked++
 	lm, score, err := t.landmarks(*t.track)
 	if err != nil {
 		return Person{}, false, err
@@ -313,27 +340,64 @@ func (t *Tracker) smooth(raw []Keypoint, secs float64, p *Person) {
 	}
 }
 
+// recheck runs the detector while tracking: nobody found drops the track;
+// a person near the tracked region keeps it; only people elsewhere switch
+// to the best of them.
+func (t *Tracker) recheck(w, h int) error {
+	t.tracked = 0
+	dets, lb, err := t.detections(w, h)
+	if err != nil {
+		return err
+	}
+	if len(dets) == 0 {
+		t.Reset()
+		return nil
+	}
+	cur := *t.track
+	for _, d := range dets {
+		x, y := lb.toFrame(d.KP[0][0], d.KP[0][1])
+		if math.Hypot(x-cur.CX, y-cur.CY) < cur.Size/2 {
+			return nil // the tracked person is still there
+		}
+	}
+	t.Reset()
+	r := t.pick(dets, lb, w)
+	t.track = &r
+	return nil
+}
+
 // detect runs the pose detector on the letterboxed frame (t.rgb) and
 // returns the region around the chosen person.
 func (t *Tracker) detect(w, h int) (roi, bool, error) {
+	dets, lb, err := t.detections(w, h)
+	if err != nil || len(dets) == 0 {
+		return roi{}, false, err
+	}
+	return t.pick(dets, lb, w), true, nil
+}
+
+// detections runs the detector on the letterboxed frame (t.rgb): the
+// detections after suppression, in normalised coordinates of the square
+// region lb that the letterbox spans.
+func (t *Tracker) detections(w, h int) ([]detection, roi, error) {
 	start := time.Now()
 	defer func() { t.last.Detector += time.Since(start) }()
 	// Letterbox: the whole frame, aspect kept, centred in 224 x 224.
 	lb := roi{CX: float64(w) / 2, CY: float64(h) / 2, Size: float64(max(w, h))}
 	if err := t.feed(t.det, lb, -1, 2.0/255, gocv.BorderConstant); err != nil {
-		return roi{}, false, err
+		return nil, lb, err
 	}
 	if err := t.det.run(); err != nil {
-		return roi{}, false, err
+		return nil, lb, err
 	}
 	dets := weightedNMS(decodeDetections(t.det.outs[0].GetData(), t.det.outs[1].GetData(), t.anchors,
 		poseDecodeOptions()), poseDecodeOptions().MinSuppression)
-	if len(dets) == 0 {
-		return roi{}, false, nil
-	}
-	// Back to frame pixels: normalised letterbox coordinates span the
-	// square region lb.
-	toFrame := func(u, v float64) (float64, float64) { return lb.toFrame(u, v) }
+	return dets, lb, nil
+}
+
+// pick returns the region around the person to follow among dets.
+func (t *Tracker) pick(dets []detection, lb roi, w int) roi {
+	toFrame := lb.toFrame
 	best, bestKey := -1, math.Inf(-1)
 	for i, d := range dets {
 		x0, y0 := toFrame(d.KP[0][0], d.KP[0][1])
@@ -346,7 +410,7 @@ func (t *Tracker) detect(w, h int) (roi, bool, error) {
 	d := dets[best]
 	x0, y0 := toFrame(d.KP[0][0], d.KP[0][1])
 	x1, y1 := toFrame(d.KP[1][0], d.KP[1][1])
-	return roiFromPoints(x0, y0, x1, y1), true, nil
+	return roiFromPoints(x0, y0, x1, y1)
 }
 
 // pickKey ranks detections when several people are in view: the largest
@@ -398,7 +462,7 @@ func (t *Tracker) landmarks(r roi) ([39]Keypoint, float64, error) {
 	start := time.Now()
 	defer func() { t.last.Landmark += time.Since(start) }()
 	var out [39]Keypoint
-	if err := t.feed(t.lm, r, 0, 1.0/255, gocv.BorderReplicate); err != nil {
+	if err := t.feed(t.lm, r, 0, 1.0/255, t.lmBorder); err != nil {
 		return out, 0, err
 	}
 	if err := t.lm.run(); err != nil {

@@ -5,7 +5,9 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -180,6 +182,11 @@ func BenchmarkTrack(b *testing.B) {
 			tr := newTestTracker(b, c.o)
 			b.ReportAllocs()
 			var sum Timings
+			// CPU time of this thread, which runs the graphs (one intra-op
+			// thread): steadier than wall time on a shared machine.
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			cpu0 := threadCPU()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				p, _, err := tr.TrackAt(frames[i%len(frames)], time.Duration(i)*time.Second/30)
@@ -193,6 +200,9 @@ func BenchmarkTrack(b *testing.B) {
 				sum.Selfie += t.Selfie
 			}
 			n := float64(b.N)
+			if c.o.Threads <= 1 {
+				b.ReportMetric(float64((threadCPU()-cpu0).Microseconds())/n/1000, "cpu-ms/op")
+			}
 			b.ReportMetric(float64(sum.Landmark.Microseconds())/n/1000, "landmark-ms/op")
 			b.ReportMetric(float64(sum.Detector.Microseconds())/n/1000, "detector-ms/op")
 			if c.o.Segmentation == SegSelfie {
@@ -203,11 +213,98 @@ func BenchmarkTrack(b *testing.B) {
 	b.Run("detector", func(b *testing.B) {
 		tr := newTestTracker(b, Options{})
 		gocv.CvtColor(frames[0], &tr.rgb, gocv.ColorBGRToRGB)
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		cpu0 := threadCPU()
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
 			if _, _, err := tr.detect(frames[0].Cols(), frames[0].Rows()); err != nil {
 				b.Fatal(err)
 			}
 		}
+		b.ReportMetric(float64((threadCPU()-cpu0).Microseconds())/float64(b.N)/1000, "cpu-ms/op")
 	})
+}
+
+// threadCPU returns the CPU time the calling OS thread has used.
+func threadCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(1, &ru); err != nil { // 1: RUSAGE_THREAD
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// TestTrackRealPhotos tracks the people in the reference photos: anatomy,
+// mask, and the tracking cycle (detector once, then the landmark model
+// alone; back to the detector after the person is lost).
+func TestTrackRealPhotos(t *testing.T) {
+	matleak.Check(t)
+	tr := newTestTracker(t, Options{})
+	nobody := readImage(t, filepath.Join("testdata", nobodyImages[0]))
+	for _, name := range []string{"messi5.jpg", "basketball1.jpg", "grace_hopper.jpg"} {
+		img := readImage(t, filepath.Join("testdata", name))
+		tr.Reset()
+		for i := 0; i < 3; i++ {
+			p, ok, err := tr.TrackAt(img, time.Duration(i)*time.Second/30)
+			if err != nil || !ok {
+				t.Fatalf("%s frame %d: got %v %v; want a person", name, i, ok, err)
+			}
+			if p.Detected != (i == 0) {
+				t.Errorf("%s frame %d: Detected %v; want the detector on the first frame only", name, i, p.Detected)
+			}
+			if name != "grace_hopper.jpg" { // a portrait: no hips in the picture
+				checkBody(t, name, p, img.Cols(), img.Rows())
+			}
+			p.Close()
+		}
+		// A cut to a photo of nobody: lost at the latest when the detector
+		// rechecks, then found again by the detector.
+		lostAt := -1
+		for i := 0; i <= tr.opts.Recheck && lostAt < 0; i++ {
+			p, ok, err := tr.Track(nobody)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !ok {
+				lostAt = i
+			}
+			p.Close()
+		}
+		if lostAt < 0 {
+			t.Errorf("%s: nobody photo after a person: still tracked after %d frames", name, tr.opts.Recheck+1)
+		}
+		p, ok, err := tr.Track(img)
+		if err != nil || !ok || !p.Detected {
+			t.Errorf("%s after a loss: got found %v detected %v err %v; want found by the detector", name, ok, p.Detected, err)
+		}
+		p.Close()
+	}
+}
+
+// TestTrackFollowsTheLargestCentralPerson: basketball1.jpg has a player in
+// full view on the left and a larger one cut by the right edge. Mirrored,
+// the choice must mirror too (the same person is followed).
+func TestTrackFollowsTheLargestCentralPerson(t *testing.T) {
+	matleak.Check(t)
+	tr := newTestTracker(t, Options{NoSmoothing: true})
+	img := readImage(t, filepath.Join("testdata", "basketball1.jpg"))
+	p, ok, err := tr.Track(img)
+	if err != nil || !ok {
+		t.Fatalf("got %v %v; want a person", ok, err)
+	}
+	x := p.Keypoints[Nose].X
+	p.Close()
+	flipped := gocv.NewMat()
+	defer flipped.Close()
+	gocv.Flip(img, &flipped, 1)
+	tr.Reset()
+	q, ok, err := tr.Track(flipped)
+	if err != nil || !ok {
+		t.Fatalf("mirrored: got %v %v; want a person", ok, err)
+	}
+	defer q.Close()
+	if mx := float64(img.Cols()-1) - q.Keypoints[Nose].X; math.Abs(mx-x) > 10 {
+		t.Errorf("mirrored photo: nose at %.0f (unmirrored %.0f); want the same person as at %.0f", q.Keypoints[Nose].X, mx, x)
+	}
 }
