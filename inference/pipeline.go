@@ -36,8 +36,9 @@ type Result struct {
 	Person bool
 	// Applied reports whether TryOn holds a try-on.
 	Applied bool
-	// Body is the person's body found in Frame, or nil (no person models,
-	// or nobody found). It decides the composited region.
+	// Body is the person's body found in Frame that decided the composited
+	// region, kept only with PipelineOptions.KeepMasks and when Applied
+	// (nil otherwise, and when no person mask was found).
 	Body *Body
 	// Masks are the compositing masks, kept only with
 	// PipelineOptions.KeepMasks and when Applied (evaluation).
