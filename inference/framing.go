@@ -181,13 +181,23 @@ func (f *Framer) Person() (p *person.Person, ok bool) { return &f.last, f.found 
 // returns the smoothed 3:4 crop box in frame pixels, or ok=false when nobody
 // has been seen for more than HoldFrames frames.
 func (f *Framer) Box(frame gocv.Mat) (box image.Rectangle, ok bool, err error) {
+	return f.BoxAt(frame, 0)
+}
+
+// BoxAt is Box for a frame at stream time pts (a video file's frame time),
+// which times the keypoint filter; zero means the wall clock.
+func (f *Framer) BoxAt(frame gocv.Mat, pts time.Duration) (box image.Rectangle, ok bool, err error) {
+	at := pts
+	if at == 0 {
+		at = time.Since(f.t0)
+	}
 	if f.async.started {
-		return f.boxAsync(frame)
+		return f.boxAsync(frame, at)
 	}
 	f.last.Close()
 	f.found = false
 	t0 := time.Now()
-	p, found, err := f.tracker.Track(frame)
+	p, found, err := f.tracker.TrackAt(frame, at)
 	f.cost = time.Since(t0)
 	if err != nil {
 		return image.Rectangle{}, false, fmt.Errorf("inference: framing: %w", err)
@@ -210,8 +220,8 @@ func (f *Framer) fold(p person.Person, found bool, w, h int) (image.Rectangle, b
 
 // boxAsync hands a copy of frame to the tracker goroutine and folds in its
 // latest finished result, if there is a new one.
-func (f *Framer) boxAsync(frame gocv.Mat) (image.Rectangle, bool, error) {
-	f.async.in.put(trackJob{frame: frame.Clone(), at: time.Since(f.t0)})
+func (f *Framer) boxAsync(frame gocv.Mat, at time.Duration) (image.Rectangle, bool, error) {
+	f.async.in.put(trackJob{frame: frame.Clone(), at: at})
 	f.async.mu.Lock()
 	r := f.async.latest
 	f.async.latest = nil

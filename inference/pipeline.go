@@ -18,7 +18,11 @@ import (
 type Frame struct {
 	Mat  gocv.Mat
 	Time time.Time // capture time, for end-to-end latency
-	Seq  int64
+	// PTS is the frame's position in its stream (a video file's frame
+	// time): it times the keypoint filter of offline runs, which process
+	// frames slower or faster than they were shot. Zero: the wall clock.
+	PTS time.Duration
+	Seq int64
 }
 
 // Result is one processed frame. The receiver owns Frame and TryOn and must
@@ -175,7 +179,7 @@ func (p *Pipeline) SetGarment(g *Garment) { p.garment.Store(g) }
 func (p *Pipeline) Garment() *Garment { return p.garment.Load() }
 
 // personBox chooses the crop for a frame.
-func (p *Pipeline) personBox(frame gocv.Mat) (image.Rectangle, bool, error) {
+func (p *Pipeline) personBox(frame gocv.Mat, pts time.Duration) (image.Rectangle, bool, error) {
 	full := image.Rect(0, 0, frame.Cols(), frame.Rows())
 	p.held = false
 	if p.opts.Framing == FramingOff {
@@ -188,7 +192,7 @@ func (p *Pipeline) personBox(frame gocv.Mat) (image.Rectangle, bool, error) {
 		return image.Rectangle{}, false, nil
 	}
 	p.personM.addIn()
-	box, ok, err := p.framer.Box(frame)
+	box, ok, err := p.framer.BoxAt(frame, pts)
 	if err == nil {
 		// The pose models' own time (on their goroutine in a live stream).
 		p.personM.done(time.Now(), p.framer.Cost())
@@ -237,7 +241,7 @@ func (p *Pipeline) Process(ctx context.Context, f Frame) (Result, error) {
 	start := time.Now()
 	p.display.addIn()
 	res := Result{Frame: f.Mat, TryOn: f.Mat.Clone(), Time: f.Time, Seq: f.Seq}
-	box, ok, err := p.personBox(f.Mat)
+	box, ok, err := p.personBox(f.Mat, f.PTS)
 	if err != nil {
 		res.Close()
 		return Result{}, err
@@ -365,7 +369,7 @@ func (p *Pipeline) runDisplay(ctx context.Context) {
 // composes it with the latest warp result. It takes ownership of f.Mat.
 func (p *Pipeline) displayFrame(ctx context.Context, f Frame, gen tensors) (Result, error) {
 	res := Result{Frame: f.Mat, TryOn: f.Mat.Clone(), Time: f.Time, Seq: f.Seq}
-	box, ok, err := p.personBox(f.Mat)
+	box, ok, err := p.personBox(f.Mat, f.PTS)
 	if err != nil {
 		res.Close()
 		return Result{}, err
