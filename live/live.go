@@ -164,10 +164,15 @@ func (e *Engine) SetModel(dir string) error {
 	if err != nil {
 		return err
 	}
-	p, err := inference.NewPipeline(m, inference.PipelineOptions{})
+	// Missing person models: the stream goes on (frames pass through) and
+	// the error is shown.
+	p, err := inference.NewPipeline(m, inference.PipelineOptions{PersonOptional: true})
 	if err != nil {
 		m.Close()
 		return err
+	}
+	if err := p.FramingErr(); err != nil {
+		e.report(err)
 	}
 	if garmentID != "" {
 		g, err := e.prepare(m, garmentID)
