@@ -89,7 +89,8 @@ const (
 	hipWidth    = 0.75 // hip keypoint distance, when the hips are not seen
 	ceilingUp   = 0.35 // nothing above this height over the shoulder line is replaced
 	headHalf    = 0.27 // the head's half width (at least; 0.7 ear distances if larger)
-	headTall    = 1.3  // the head's height over its width
+	headTall    = 1.3  // the head's height above its centre, in half widths
+	headChin    = 1.0  // the chin below the head's centre, in half widths
 	earDrop     = 0.47 // ear line above the shoulder line, when no face point is seen
 	neckHalfW   = 0.17 // the neck's half width
 	neckBottom  = 0.08 // the neck's exclusion ends this far above the shoulder line
@@ -214,7 +215,12 @@ func (b *Body) head(g bodyGeometry, margin float64) []vec2 {
 	pts := make([]vec2, n)
 	for i := range pts {
 		t := 2 * math.Pi * float64(i) / n
-		pts[i] = c.add(g.u.scale(math.Cos(t) * (half + margin))).add(g.v.scale(math.Sin(t) * (headTall*half + margin)))
+		// Taller above the centre (hair) than below it (the chin).
+		tall := headTall * half
+		if math.Sin(t) > 0 {
+			tall = headChin * half
+		}
+		pts[i] = c.add(g.u.scale(math.Cos(t) * (half + margin))).add(g.v.scale(math.Sin(t) * (tall + margin)))
 	}
 	return pts
 }
@@ -232,6 +238,9 @@ func (b *Body) neck(g bodyGeometry) []vec2 {
 	d := c.sub(g.mid)
 	s := (d.x*g.u.x + d.y*g.u.y) / g.sw
 	t := (d.x*g.v.x + d.y*g.v.y) / g.sw
+	if t >= -neckBottom {
+		return nil // a head bowed to the shoulders: no neck shows
+	}
 	return []vec2{g.at(s-neckHalfW, t), g.at(s+neckHalfW, t), g.at(s+neckHalfW, -neckBottom), g.at(s-neckHalfW, -neckBottom)}
 }
 
@@ -417,7 +426,9 @@ func (c *Compositor) Composite(dst *gocv.Mat, gen, warp tensors, box image.Recta
 		// ceiling's zones are grown by the feather's radius: the blur
 		// cannot reach the face.
 		for _, zone := range [][]vec2{geo.ceiling(float64(radius)), body.head(geo, float64(radius)), body.neck(geo)} {
-			fillPoly(&c.region, roundAll(zone), off, 0)
+			if len(zone) > 0 {
+				fillPoly(&c.region, roundAll(zone), off, 0)
+			}
 		}
 		for _, cap := range body.forearms(geo) {
 			drawCapsule(&c.region, cap, off, float64(radius), 0)
