@@ -32,7 +32,9 @@ func runApp(args []string) error {
 			"tryon, video, record and bench work without one")
 	}
 	if err := inference.Init(*ortLib); err != nil {
-		return err
+		// The window still opens and shows the camera; choosing a model
+		// shows this error again where the user looks.
+		fmt.Fprintf(os.Stderr, "mgvton: %v; the app opens without try-on\n", err)
 	}
 	lib, libErr := garments.OpenLibrary(garments.DefaultDirs())
 	if libErr != nil {
