@@ -232,3 +232,58 @@ func TestFaultDiskFullWhileRecording(t *testing.T) {
 	}
 	t.Logf("disk full: %v; the clip keeps %d frames", reported, clipFrames(t, clip))
 }
+
+// The file standing in for the camera is deleted while it plays (and while
+// recording): when the pass ends the source cannot go on, which is said
+// with the file's name; the clip recorded so far is kept, and another
+// source can be opened.
+func TestFaultSourceDeletedMidStream(t *testing.T) {
+	matleak.Check(t)
+	lib, id := testLibrary(t)
+	e := NewEngine(lib, Options{})
+	defer e.Close()
+	if err := e.SetGarment(id); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.SetModel(fixtureModel); err != nil {
+		t.Fatal(err)
+	}
+	src := portraitClip(t)
+	if err := e.Open(context.Background(), src); err != nil {
+		t.Fatal(err)
+	}
+	nextFrame(t, e, func(f ui.Frame) bool { return f.TryOn != nil })
+	clip := filepath.Join(t.TempDir(), "clip.mp4")
+	if err := e.StartRecording(clip); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(src); err != nil {
+		t.Fatal(err)
+	}
+	var reported error
+	deadline := time.After(15 * time.Second)
+	for reported == nil {
+		select {
+		case err := <-e.Errors():
+			reported = err
+		case <-e.Frames():
+		case <-deadline:
+			t.Fatal("no message within 15 s after the source file was deleted")
+		}
+	}
+	if !strings.Contains(reported.Error(), src) || !strings.Contains(reported.Error(), "deleted or moved") {
+		t.Errorf("reported %q; want it to name %s and say it was deleted or moved", reported, src)
+	}
+	got, err := e.StopRecording()
+	if err != nil || got != clip {
+		t.Fatalf("StopRecording after the source failed: %q, %v", got, err)
+	}
+	if n := clipFrames(t, clip); n < 10 {
+		t.Errorf("clip recorded before the source failed has %d frames; want what was shown", n)
+	}
+	if err := e.Open(context.Background(), portraitClip(t)); err != nil {
+		t.Fatalf("Open another source: %v", err)
+	}
+	stillDressing(t, e, "after opening another source")
+	t.Logf("source deleted: %v", reported)
+}
