@@ -42,6 +42,8 @@ type benchReport struct {
 	Dropped      int64   `json:"dropped_frames"`
 	AppliedShare float64 `json:"applied_share"` // share of delivered frames that carried a try-on
 	NoPerson     int64   `json:"no_person_frames"`
+	PersonMS     float64 `json:"person_ms_p50"` // live: pose models + mask + framing per framed frame
+	PersonMS95   float64 `json:"person_ms_p95"`
 	PeakRSSMB    float64 `json:"peak_rss_mb"`
 }
 
@@ -111,6 +113,7 @@ func runBench(args []string) error {
 	fmt.Printf("  live:    display %.1f fps, warp %.2f fps, source %.1f fps\n", rep.DisplayFPS, rep.WarpFPS, rep.SourceFPS)
 	fmt.Printf("  latency: p50 %.0f ms, p95 %.0f ms; dropped %d of %d; try-on on %.0f%% of shown frames\n",
 		rep.LatencyP50, rep.LatencyP95, rep.Dropped, rep.Frames, 100*rep.AppliedShare)
+	fmt.Printf("  person:  pose models + mask %.1f ms p50, %.1f ms p95 per frame\n", rep.PersonMS, rep.PersonMS95)
 	fmt.Printf("  memory:  peak RSS %.0f MB\n", rep.PeakRSSMB)
 	return nil
 }
@@ -192,6 +195,8 @@ func benchLive(ctx context.Context, m *inference.Model, g *inference.Garment, so
 	rep.LatencyP95 = ms(st.EndToEnd.LatencyP95)
 	rep.Dropped = st.Dropped()
 	rep.NoPerson = st.NoPerson
+	rep.PersonMS = ms(st.Person.LatencyP50)
+	rep.PersonMS95 = ms(st.Person.LatencyP95)
 	if shown > 0 {
 		rep.AppliedShare = float64(applied) / float64(shown)
 	}

@@ -29,6 +29,12 @@ func TestMain(m *testing.M) {
 			os.Setenv("MGVTON_ORT_LIB", p)
 		}
 	}
+	// The person models (framing) are in the repository's models/person.
+	if os.Getenv("MGVTON_PERSON_MODELS") == "" {
+		if p, err := filepath.Abs("../models/person"); err == nil {
+			os.Setenv("MGVTON_PERSON_MODELS", p)
+		}
+	}
 	// Keep the user's catalog out of the tests.
 	dir, err := os.MkdirTemp("", "mgvton-cli-test")
 	if err != nil {

@@ -21,7 +21,7 @@ func runTryOn(args []string) error {
 	garment := fs.String("garment", "", "garment image file, or the id of a catalog garment")
 	maskPath := fs.String("mask", "", "garment mask (white = garment); computed from the image when absent")
 	saveMask := fs.String("save-mask", "", "also write the garment mask that was used to this PNG")
-	frame := fs.String("frame", "auto", "person framing: auto (whole image if it is a 3:4 portrait), on (find the face), off (whole image)")
+	frame := fs.String("frame", "auto", "person framing: auto (whole image if it is a 3:4 portrait), on (find the body with the pose models), off (whole image)")
 	out := fs.String("o", "", "output image (.png or .jpg)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -83,7 +83,7 @@ func runTryOn(args []string) error {
 	}
 	defer res.Close()
 	if !res.Person {
-		return fmt.Errorf("person %s: nobody found (no face detected; try -frame off for a photo that is already a portrait crop)", *person)
+		return fmt.Errorf("person %s: nobody found (no body detected; try -frame off for a photo that is already a portrait crop)", *person)
 	}
 	return writeImage(*out, res.TryOn)
 }

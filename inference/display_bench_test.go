@@ -7,8 +7,8 @@ import (
 )
 
 // demoFrame returns a frame of the demo clip (640x480, one person), closed
-// at the end of the benchmark.
-func demoFrame(b *testing.B) gocv.Mat {
+// at the end of the test or benchmark.
+func demoFrame(b testing.TB) gocv.Mat {
 	b.Helper()
 	vc, err := gocv.VideoCaptureFile("../assets/demo.mp4")
 	if err != nil {
@@ -27,13 +27,13 @@ func demoFrame(b *testing.B) gocv.Mat {
 }
 
 // BenchmarkDisplayStage times the per-frame work of the live display stage
-// other than the generator: face framing, crop to the model input, paste-back
+// other than the generator: person framing (pose models), crop to the model input, paste-back
 // of the try-on, and the frame copy the result keeps.
 func BenchmarkDisplayStage(b *testing.B) {
 	frame := demoFrame(b)
 	f := newTestFramer(b, DefaultFraming())
-	box, ok := f.Box(frame)
-	if !ok {
+	box, ok, err := f.Box(frame)
+	if err != nil || !ok {
 		b.Fatal("no person in the demo frame")
 	}
 	c := newCropper(192, 256)
@@ -44,7 +44,9 @@ func BenchmarkDisplayStage(b *testing.B) {
 	tryon := append([]float32(nil), c.person...)
 	b.Run("framing", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
-			f.Box(frame)
+			if _, _, err := f.Box(frame); err != nil {
+				b.Fatal(err)
+			}
 		}
 	})
 	b.Run("crop", func(b *testing.B) {
@@ -57,8 +59,11 @@ func BenchmarkDisplayStage(b *testing.B) {
 	b.Run("paste", func(b *testing.B) {
 		dst := frame.Clone()
 		defer dst.Close()
+		comp := NewCompositor(192, 256)
+		defer comp.Close()
+		out := tensors{TensorTryOn: tryon}
 		for i := 0; i < b.N; i++ {
-			if err := c.paste(&dst, tryon, box); err != nil {
+			if err := comp.Composite(&dst, out, nil, box, nil); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -107,11 +107,10 @@ func (m *Model) gen(ctx context.Context, person []float32, warp, out tensors) er
 // cropper turns a frame region into the person tensor and the try-on tensor
 // back into pixels; it owns reusable scratch Mats (one per goroutine).
 type cropper struct {
-	w, h    int
-	person  []float32
-	small   gocv.Mat // model-size BGR
-	big     gocv.Mat // box-size BGR
-	feather feather
+	w, h   int
+	person []float32
+	small  gocv.Mat // model-size BGR
+	big    gocv.Mat // box-size BGR (padded crops)
 }
 
 func newCropper(w, h int) *cropper {
@@ -140,15 +139,6 @@ func (c *cropper) load(frame gocv.Mat, box image.Rectangle) error {
 		resizeTo(&c.small, c.big, c.w, c.h)
 	}
 	return imageToTensor(c.person, c.small)
-}
-
-// paste writes the try-on tensor into dst's box with a feathered edge.
-func (c *cropper) paste(dst *gocv.Mat, tryon []float32, box image.Rectangle) error {
-	if err := tensorToImage(&c.small, tryon, c.w, c.h); err != nil {
-		return err
-	}
-	resizeTo(&c.big, c.small, box.Dx(), box.Dy())
-	return pasteBack(dst, c.big, box, &c.feather)
 }
 
 // TryOn dresses a person image that is already a portrait crop (any size;

@@ -1,192 +1,115 @@
 package inference
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"image"
-	"io"
 	"math"
-	"os"
 
 	"gocv.io/x/gocv"
+
+	"mgvton/person"
 )
 
-// CascadeEnv names a Haar cascade file to use instead of the default.
-const CascadeEnv = "MGVTON_FACE_CASCADE"
-
-// cascadePaths are where Debian's opencv-data installs the frontal-face cascade.
-var cascadePaths = []string{
-	"/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml",
-	"/usr/share/opencv/haarcascades/haarcascade_frontalface_default.xml",
-}
-
-// ErrNoCascade means no face cascade file was found.
-var ErrNoCascade = errors.New("inference: face cascade not found (install opencv-data or set " + CascadeEnv + ")")
-
-// FramingOptions shape the 3:4 upper-body box around a detected face. The
-// defaults match the proportions of our synthetic VITON-HD-style crops,
-// measured with the same cascade: the crop is about 6.4 face heights tall
-// and the face's top sits about 0.57 face heights below the crop's top.
-// The box may extend past the frame's edges (a person near the top of a
-// webcam picture): the crop is then padded by replicating the edge pixels,
-// so the person keeps the scale and position the model was trained on.
+// FramingOptions configure person framing. The crop itself is placed by
+// person.FrameBox, the rule the lab also crops its training data with: from
+// shoulders, hips and head, so that the body lands where it lands in the
+// training crops. The box may extend past the frame's edges (a webcam
+// close-up puts the hips, and so the crop's bottom, below the frame): the
+// crop is then padded by replicating the edge pixels, so the person keeps
+// the scale and position the model was trained on.
 type FramingOptions struct {
-	// BoxHeightFaces is the crop height in face heights.
-	BoxHeightFaces float64
-	// TopFaces is the space above the face's top edge, in face heights.
-	TopFaces float64
 	// Smoothing is the weight of the new box in the running average (0..1];
-	// 1 means no smoothing.
+	// 1 means no smoothing. The keypoints are already One-Euro filtered;
+	// this evens out the jump when the hips enter or leave the frame.
 	Smoothing float64
-	// HoldFrames is how many frames without a face keep the last box.
+	// HoldFrames is how many frames without a person keep the last box.
 	HoldFrames int
-	// DetectWidth is the width the frame is shrunk to for detection.
-	DetectWidth int
-	// FullEvery: while a face is tracked, the detector only searches a
-	// window around it (a few milliseconds instead of tens), and searches
-	// the whole frame on every FullEvery-th frame and after any miss.
-	// 0 searches the whole frame every time.
-	FullEvery int
+	// Person configures the pose tracker (model folder, lite or full
+	// landmark model, mask source). Its zero value is the default.
+	Person person.Options
 }
 
 // DefaultFraming returns the framing used by the app.
 func DefaultFraming() FramingOptions {
-	return FramingOptions{BoxHeightFaces: 6.4, TopFaces: 0.57, Smoothing: 0.35, HoldFrames: 15, DetectWidth: 320,
-		FullEvery: 10}
+	return FramingOptions{Smoothing: 0.5, HoldFrames: 15}
 }
 
-// Framer finds the person in a frame and keeps a smoothed 3:4 crop box.
-// It is used by one goroutine at a time.
+// Framer finds the person in a frame with the pretrained pose models and
+// keeps a smoothed 3:4 crop box. It is used by one goroutine at a time.
 type Framer struct {
 	opts    FramingOptions
-	cascade gocv.CascadeClassifier
-	small   gocv.Mat
-	gray    gocv.Mat
+	tracker *person.Tracker
+	last    person.Person // the person of the last frame, when found
+	found   bool
 
-	box       rectF // smoothed box, in frame pixels
-	hasBox    bool
-	missed    int
-	sinceFull int // frames since the last whole-frame search
-	closed    bool
+	box    rectF // smoothed box, in frame pixels
+	hasBox bool
+	missed int
+	closed bool
 }
 
 type rectF struct{ x, y, w, h float64 }
 
-// NewFramer loads the face cascade (cascadePath, else $MGVTON_FACE_CASCADE,
-// else Debian's opencv-data file).
-func NewFramer(cascadePath string, opts FramingOptions) (*Framer, error) {
-	if cascadePath == "" {
-		cascadePath = os.Getenv(CascadeEnv)
-	}
-	if cascadePath == "" {
-		for _, p := range cascadePaths {
-			if _, err := os.Stat(p); err == nil {
-				cascadePath = p
-				break
-			}
-		}
-	}
-	if cascadePath == "" {
-		return nil, ErrNoCascade
-	}
-	// OpenCV aborts the process on a file that is not a cascade: look first.
-	if err := looksLikeCascade(cascadePath); err != nil {
-		return nil, err
-	}
-	f := &Framer{opts: opts, cascade: gocv.NewCascadeClassifier(), small: gocv.NewMat(), gray: gocv.NewMat()}
-	if !f.cascade.Load(cascadePath) {
-		f.Close()
-		return nil, fmt.Errorf("inference: load face cascade %s: not a cascade file", cascadePath)
-	}
-	return f, nil
-}
-
-// looksLikeCascade checks that path is an OpenCV XML storage file.
-func looksLikeCascade(path string) error {
-	file, err := os.Open(path)
+// NewFramer loads the person models (opts.Person.Dir, else
+// person.DefaultModelDir()).
+func NewFramer(opts FramingOptions) (*Framer, error) {
+	t, err := person.New(opts.Person)
 	if err != nil {
-		return fmt.Errorf("inference: face cascade: %w", err)
+		return nil, fmt.Errorf("inference: framing: %w", err)
 	}
-	defer file.Close()
-	head := make([]byte, 16<<10)
-	n, _ := io.ReadFull(file, head)
-	if !bytes.Contains(head[:n], []byte("<opencv_storage>")) {
-		return fmt.Errorf("inference: load face cascade %s: not an OpenCV cascade file", path)
-	}
-	return nil
+	return &Framer{opts: opts, tracker: t}, nil
 }
 
-// Close releases the detector. It is idempotent.
+// Close releases the models. It is idempotent.
 func (f *Framer) Close() error {
 	if f.closed {
 		return nil
 	}
 	f.closed = true
-	f.cascade.Close()
-	f.small.Close()
-	f.gray.Close()
-	return nil
+	f.last.Close()
+	return f.tracker.Close()
 }
 
-// Reset forgets the smoothed box (a new stream starts).
-func (f *Framer) Reset() { f.hasBox, f.missed, f.sinceFull = false, 0, 0 }
+// Reset forgets the tracked person and the smoothed box (a new stream starts).
+func (f *Framer) Reset() {
+	f.hasBox, f.missed = false, 0
+	f.tracker.Reset()
+	f.last.Close()
+	f.found = false
+}
 
-// Box detects the person in frame (BGR) and returns the smoothed 3:4 crop
-// box in frame pixels, or ok=false when nobody has been seen for more than
+// Person returns the person found in the frame of the last Box call (its
+// keypoints and mask at that frame's resolution), or ok=false when nobody
+// was found there (the box may still be held). The Framer keeps ownership:
+// the Person is valid until the next Box, Reset or Close.
+func (f *Framer) Person() (p *person.Person, ok bool) { return &f.last, f.found }
+
+// Timings returns the person models' costs in the last Box call.
+func (f *Framer) Timings() person.Timings { return f.tracker.Timings() }
+
+// Box finds the person in frame (BGR) and returns the smoothed 3:4 crop box
+// in frame pixels, or ok=false when nobody has been seen for more than
 // HoldFrames frames.
-func (f *Framer) Box(frame gocv.Mat) (box image.Rectangle, ok bool) {
-	var faces []rectF
-	if f.hasBox && f.missed == 0 && f.sinceFull+1 < f.opts.FullEvery {
-		faces = f.detectNear(frame, faceForBox(f.box, f.opts))
-		f.sinceFull++
-	} else {
-		faces = f.detect(frame)
-		f.sinceFull = 0
+func (f *Framer) Box(frame gocv.Mat) (box image.Rectangle, ok bool, err error) {
+	f.last.Close()
+	f.found = false
+	p, found, err := f.tracker.Track(frame)
+	if err != nil {
+		return image.Rectangle{}, false, fmt.Errorf("inference: framing: %w", err)
 	}
-	face, found := f.pick(faces)
-	return f.update(face, found, frame.Cols(), frame.Rows())
-}
-
-// pick chooses the face to follow among the detections. Without a track it
-// takes the largest. With one it takes the detection nearest the tracked
-// face, and only if it is close (its centre within one face height) and of
-// a similar size (within 1.6x): the Haar cascade fires now and then on an
-// elbow or a picture on the wall, and following such a hit for a frame threw
-// the garment across the picture. A rejected frame counts as a miss, so a
-// person who really moved is found again after HoldFrames.
-func (f *Framer) pick(faces []rectF) (rectF, bool) {
-	if len(faces) == 0 {
-		return rectF{}, false
-	}
-	if !f.hasBox {
-		best := 0
-		for i, r := range faces {
-			if r.w*r.h > faces[best].w*faces[best].h {
-				best = i
-			}
-		}
-		return faces[best], true
-	}
-	track := faceForBox(f.box, f.opts)
-	best, bestD := -1, math.Inf(1)
-	for i, r := range faces {
-		d := math.Hypot(r.x+r.w/2-(track.x+track.w/2), r.y+r.h/2-(track.y+track.h/2))
-		ratio := r.h / track.h
-		if d <= track.h && ratio >= 1/1.6 && ratio <= 1.6 && d < bestD {
-			best, bestD = i, d
-		}
-	}
-	if best < 0 {
-		return rectF{}, false
-	}
-	return faces[best], true
-}
-
-// update folds one detection (or a miss) into the smoothed box.
-func (f *Framer) update(face rectF, found bool, fw, fh int) (image.Rectangle, bool) {
+	var target person.Box
 	if found {
-		target := boxForFace(face, f.opts)
+		f.last = p
+		target, found = person.FrameBox(&p.Keypoints, frame.Cols(), frame.Rows())
+		f.found = true
+	}
+	box, ok = f.update(rectF{target.X, target.Y, target.W, target.H}, found)
+	return box, ok, nil
+}
+
+// update folds one target box (or a miss) into the smoothed box.
+func (f *Framer) update(target rectF, found bool) (image.Rectangle, bool) {
+	if found {
 		if !f.hasBox {
 			f.box = target
 		} else {
@@ -207,77 +130,6 @@ func (f *Framer) update(face rectF, found bool, fw, fh int) (image.Rectangle, bo
 		return image.Rectangle{}, false
 	}
 	return f.box.round(), true
-}
-
-// detect returns the faces in the whole frame, in frame pixels.
-func (f *Framer) detect(frame gocv.Mat) []rectF {
-	scale := 1.0
-	if w := f.opts.DetectWidth; w > 0 && frame.Cols() > w {
-		scale = float64(frame.Cols()) / float64(w)
-	}
-	minSide := int(float64(frame.Rows()) / scale / 12)
-	return f.search(frame, scale, minSide, 0)
-}
-
-// trackFace is the face height, in pixels of the searched picture, that a
-// tracking window is scaled to: twice the cascade's 24-pixel window.
-const trackFace = 48.0
-
-// detectNear searches only a window around the tracked face (1.5 face
-// heights on each side, as far as pick accepts a detection), shrunk so the
-// face is about trackFace pixels tall, for faces of the sizes pick accepts.
-func (f *Framer) detectNear(frame gocv.Mat, face rectF) []rectF {
-	m := 1.5 * face.h
-	win := image.Rect(int(face.x-m), int(face.y-m), int(math.Ceil(face.x+face.w+m)), int(math.Ceil(face.y+face.h+m))).
-		Intersect(image.Rect(0, 0, frame.Cols(), frame.Rows()))
-	scale := max(face.h/trackFace, 1)
-	if float64(win.Dx())/scale < 2*trackFace || float64(win.Dy())/scale < 2*trackFace {
-		return f.detect(frame) // the face is at the frame's edge: no room for a window
-	}
-	roi := frame.Region(win)
-	defer roi.Close()
-	faces := f.search(roi, scale, int(trackFace/1.6), int(math.Ceil(trackFace*1.6)))
-	for i := range faces {
-		faces[i].x += float64(win.Min.X)
-		faces[i].y += float64(win.Min.Y)
-	}
-	return faces
-}
-
-// search runs the cascade on src shrunk by scale (>= 1) and returns the
-// faces between minSide and maxSide (0: no limit) shrunk pixels tall, in
-// src pixels.
-func (f *Framer) search(src gocv.Mat, scale float64, minSide, maxSide int) []rectF {
-	img := src
-	if scale > 1 {
-		size := image.Pt(int(math.Round(float64(src.Cols())/scale)), int(math.Round(float64(src.Rows())/scale)))
-		gocv.Resize(src, &f.small, size, 0, 0, gocv.InterpolationArea)
-		img = f.small
-	}
-	gocv.CvtColor(img, &f.gray, gocv.ColorBGRToGray)
-	gocv.EqualizeHist(f.gray, &f.gray)
-	found := f.cascade.DetectMultiScaleWithParams(f.gray, 1.15, 4, 0, image.Pt(minSide, minSide),
-		image.Pt(maxSide, maxSide))
-	out := make([]rectF, len(found))
-	for i, r := range found {
-		out[i] = rectF{float64(r.Min.X) * scale, float64(r.Min.Y) * scale, float64(r.Dx()) * scale, float64(r.Dy()) * scale}
-	}
-	return out
-}
-
-// boxForFace returns the 3:4 upper-body box for a face. It is not clipped
-// to the frame (see FramingOptions).
-func boxForFace(face rectF, o FramingOptions) rectF {
-	h := face.h * o.BoxHeightFaces
-	w := h * 3 / 4
-	cx := face.x + face.w/2
-	return rectF{cx - w/2, face.y - face.h*o.TopFaces, w, h}
-}
-
-// faceForBox inverts boxForFace: the face a (smoothed) box stands for.
-func faceForBox(b rectF, o FramingOptions) rectF {
-	h := b.h / o.BoxHeightFaces
-	return rectF{b.x + b.w/2 - h/2, b.y + h*o.TopFaces, h, h}
 }
 
 // round converts to integer pixels, keeping 3:4.

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"gocv.io/x/gocv"
+
+	"mgvton/person"
 )
 
 // fixtureDir is the small model made by testdata/make_fixtures.py.
@@ -40,6 +42,23 @@ func ortLibForTest(tb testing.TB) string {
 		tb.Fatalf("onnx runtime library missing (run make setup): %v", err)
 	}
 	return p
+}
+
+// personModelsForTest returns the repository's person-model folder
+// ($MGVTON_PERSON_MODELS or ../models/person).
+func personModelsForTest(tb testing.TB) string {
+	tb.Helper()
+	if d := os.Getenv(person.ModelDirEnv); d != "" {
+		return d
+	}
+	d, err := filepath.Abs("../models/person")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(d, person.DetectorFile)); err != nil {
+		tb.Fatalf("person models missing: %v", err)
+	}
+	return d
 }
 
 // readImage reads a test image and closes it at the end of the test.

@@ -32,6 +32,7 @@ const (
 	TensorWarpedGarment = "warped_garment"
 	TensorWarpedMask    = "warped_mask"
 	TensorTryOn         = "tryon"
+	TensorCompositeMask = "composite_mask" // optional gen output: where the warped garment is used
 )
 
 // Tensor kinds: how values are normalised.

@@ -8,6 +8,8 @@ import (
 	"sync"
 
 	ort "github.com/yalue/onnxruntime_go"
+
+	"mgvton/internal/ortenv"
 )
 
 // ErrClosed is returned by a Model or Pipeline used after Close.
@@ -109,24 +111,13 @@ func newStage(name string, spec StageSpec, path string, threads int) (s *stage, 
 	if s.outputs, outVals, outNames, err = alloc(spec.Outputs); err != nil {
 		return s, err
 	}
-	so, err := ort.NewSessionOptions()
-	if err != nil {
-		return s, fmt.Errorf("stage %s: session options: %w", name, err)
-	}
-	defer so.Destroy()
 	// Warp and gen run at the same time on their own goroutines: worker
 	// threads that spin while waiting would steal the other stage's cores.
-	if err := so.AddSessionConfigEntry("session.intra_op.allow_spinning", "0"); err != nil {
-		return s, fmt.Errorf("stage %s: session options: %w", name, err)
+	so, err := ortenv.SessionOptions(threads)
+	if err != nil {
+		return s, fmt.Errorf("stage %s: %w", name, err)
 	}
-	if threads > 0 {
-		if err := so.SetIntraOpNumThreads(threads); err != nil {
-			return s, fmt.Errorf("stage %s: threads: %w", name, err)
-		}
-		if err := so.SetInterOpNumThreads(1); err != nil {
-			return s, fmt.Errorf("stage %s: threads: %w", name, err)
-		}
-	}
+	defer so.Destroy()
 	if s.session, err = ort.NewAdvancedSession(path, inNames, outNames, inVals, outVals, so); err != nil {
 		return s, fmt.Errorf("stage %s: open %s: %w", name, path, err)
 	}

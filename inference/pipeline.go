@@ -36,14 +36,22 @@ type Result struct {
 	Person bool
 	// Applied reports whether TryOn holds a try-on.
 	Applied bool
-	Time    time.Time
-	Seq     int64
+	// Body is the person's body found in Frame, or nil (no person models,
+	// or nobody found). It decides the composited region.
+	Body *Body
+	// Masks are the compositing masks, kept only with
+	// PipelineOptions.KeepMasks and when Applied (evaluation).
+	Masks CompositeMasks
+	Time  time.Time
+	Seq   int64
 }
 
 // Close releases the result's images.
 func (r *Result) Close() {
 	r.Frame.Close()
 	r.TryOn.Close()
+	r.Body.Close()
+	r.Masks.Close()
 }
 
 // FramingMode says how the person crop is chosen.
@@ -51,9 +59,9 @@ type FramingMode int
 
 const (
 	// FramingAuto uses the whole frame when it is already a 3:4 portrait
-	// and face-based framing otherwise.
+	// and body-based framing (the pose models) otherwise.
 	FramingAuto FramingMode = iota
-	// FramingOn always uses face-based framing.
+	// FramingOn always uses body-based framing.
 	FramingOn
 	// FramingOff always uses the whole frame (resized to the model's input).
 	FramingOff
@@ -62,8 +70,10 @@ const (
 // PipelineOptions configure a Pipeline.
 type PipelineOptions struct {
 	Framing     FramingMode
-	FramingOpts FramingOptions // zero value: DefaultFraming()
-	CascadePath string         // empty: NewFramer's default
+	FramingOpts FramingOptions // zero Smoothing: DefaultFraming()'s smoothing and hold
+	// KeepMasks makes every applied Result carry its body and compositing
+	// masks (Result.Body, Result.Masks), for evaluation; it costs copies.
+	KeepMasks bool
 }
 
 // Pipeline runs a model over a stream of frames.
@@ -81,8 +91,10 @@ type Pipeline struct {
 
 	garment atomic.Pointer[Garment]
 
-	// offline state (Process)
-	crop *cropper
+	// offline state (Process); the display stage uses them too
+	crop    *cropper
+	comp    *Compositor
+	bodyBuf Body // borrows the framer's mask: never closed here
 
 	// live state
 	cancel  context.CancelFunc
@@ -97,10 +109,10 @@ type Pipeline struct {
 		seq     int64
 	}
 
-	display, warpM, genM, e2e meter
-	noPerson, unread          atomic.Int64
-	started, closed           atomic.Bool
-	closeOnce                 sync.Once
+	display, warpM, genM, e2e, personM meter
+	noPerson, unread                   atomic.Int64
+	started, closed                    atomic.Bool
+	closeOnce                          sync.Once
 }
 
 type warpJob struct {
@@ -111,12 +123,13 @@ type warpJob struct {
 // NewPipeline makes a pipeline over m. The caller keeps ownership of m and
 // must close the pipeline before the model.
 func NewPipeline(m *Model, opts PipelineOptions) (*Pipeline, error) {
-	if opts.FramingOpts == (FramingOptions{}) {
-		opts.FramingOpts = DefaultFraming()
+	if opts.FramingOpts.Smoothing == 0 {
+		d := DefaultFraming()
+		opts.FramingOpts.Smoothing, opts.FramingOpts.HoldFrames = d.Smoothing, d.HoldFrames
 	}
 	p := &Pipeline{model: m, opts: opts}
 	if opts.Framing != FramingOff {
-		f, err := NewFramer(opts.CascadePath, opts.FramingOpts)
+		f, err := NewFramer(opts.FramingOpts)
 		if err != nil {
 			return nil, err
 		}
@@ -124,6 +137,8 @@ func NewPipeline(m *Model, opts PipelineOptions) (*Pipeline, error) {
 	}
 	w, h := m.Size()
 	p.crop = newCropper(w, h)
+	p.comp = NewCompositor(w, h)
+	p.comp.Keep = opts.KeepMasks
 	return p, nil
 }
 
@@ -135,17 +150,36 @@ func (p *Pipeline) SetGarment(g *Garment) { p.garment.Store(g) }
 func (p *Pipeline) Garment() *Garment { return p.garment.Load() }
 
 // personBox chooses the crop for a frame.
-func (p *Pipeline) personBox(frame gocv.Mat) (image.Rectangle, bool) {
+func (p *Pipeline) personBox(frame gocv.Mat) (image.Rectangle, bool, error) {
 	full := image.Rect(0, 0, frame.Cols(), frame.Rows())
-	switch p.opts.Framing {
-	case FramingOff:
-		return full, true
-	case FramingAuto:
-		if isPortrait34(frame.Cols(), frame.Rows()) {
-			return full, true
-		}
+	if p.opts.Framing == FramingOff {
+		return full, true, nil
 	}
-	return p.framer.Box(frame)
+	t0 := time.Now()
+	p.personM.addIn()
+	box, ok, err := p.framer.Box(frame)
+	if err == nil {
+		p.personM.done(time.Now(), time.Since(t0))
+	}
+	// A 3:4 portrait is used whole, but the person models still run: the
+	// compositor needs the body to keep the face and the room.
+	if err == nil && p.opts.Framing == FramingAuto && isPortrait34(frame.Cols(), frame.Rows()) {
+		return full, true, nil
+	}
+	return box, ok, err
+}
+
+// body returns the body the framer found in the frame of the last
+// personBox call, borrowing the framer's mask, or nil.
+func (p *Pipeline) body(frame gocv.Mat) *Body {
+	if p.framer == nil {
+		return nil
+	}
+	pp, ok := p.framer.Person()
+	if !ok || !bodyFromPerson(&p.bodyBuf, pp, frame.Cols(), frame.Rows()) {
+		return nil
+	}
+	return &p.bodyBuf
 }
 
 // isPortrait34 reports whether w x h is within 3% of a 3:4 portrait.
@@ -167,7 +201,11 @@ func (p *Pipeline) Process(ctx context.Context, f Frame) (Result, error) {
 	start := time.Now()
 	p.display.addIn()
 	res := Result{Frame: f.Mat, TryOn: f.Mat.Clone(), Time: f.Time, Seq: f.Seq}
-	box, ok := p.personBox(f.Mat)
+	box, ok, err := p.personBox(f.Mat)
+	if err != nil {
+		res.Close()
+		return Result{}, err
+	}
 	g := p.garment.Load()
 	if !ok {
 		p.noPerson.Add(1)
@@ -190,7 +228,7 @@ func (p *Pipeline) Process(ctx context.Context, f Frame) (Result, error) {
 			res.Close()
 			return Result{}, err
 		}
-		if err := p.crop.paste(&res.TryOn, out[TensorTryOn], box); err != nil {
+		if err := p.composite(&res, out, warp, box); err != nil {
 			res.Close()
 			return Result{}, err
 		}
@@ -205,6 +243,15 @@ func (p *Pipeline) Process(ctx context.Context, f Frame) (Result, error) {
 		p.e2e.done(now, now.Sub(f.Time))
 	}
 	return res, nil
+}
+
+// Reset forgets the tracked person, as at the start of a new stream (the
+// next frame is searched afresh). For offline use (Process) between
+// unrelated pictures.
+func (p *Pipeline) Reset() {
+	if p.framer != nil {
+		p.framer.Reset()
+	}
 }
 
 // Start launches the live stages. They stop when ctx is cancelled or Close
@@ -279,7 +326,11 @@ func (p *Pipeline) runDisplay(ctx context.Context) {
 // composes it with the latest warp result. It takes ownership of f.Mat.
 func (p *Pipeline) displayFrame(ctx context.Context, f Frame, gen tensors) (Result, error) {
 	res := Result{Frame: f.Mat, TryOn: f.Mat.Clone(), Time: f.Time, Seq: f.Seq}
-	box, ok := p.personBox(f.Mat)
+	box, ok, err := p.personBox(f.Mat)
+	if err != nil {
+		res.Close()
+		return Result{}, err
+	}
 	if !ok {
 		p.noPerson.Add(1)
 		return res, nil
@@ -310,13 +361,31 @@ func (p *Pipeline) displayFrame(ctx context.Context, f Frame, gen tensors) (Resu
 		res.Close()
 		return Result{}, err
 	}
-	if err := p.crop.paste(&res.TryOn, gen[TensorTryOn], box); err != nil {
+	if err := p.composite(&res, gen, warp, box); err != nil {
 		res.Close()
 		return Result{}, err
 	}
 	p.genM.done(time.Now(), time.Since(t0))
 	res.Applied = true
 	return res, nil
+}
+
+// composite puts the generator's output for box into res.TryOn, replacing
+// only the garment region when res.Body is known.
+func (p *Pipeline) composite(res *Result, gen, warp tensors, box image.Rectangle) error {
+	body := p.body(res.Frame)
+	if err := p.comp.Composite(&res.TryOn, gen, warp, box, body); err != nil {
+		return err
+	}
+	if p.comp.Keep {
+		res.Masks = p.comp.Last()
+		if body != nil {
+			b := *body
+			b.Mask = body.Mask.Clone()
+			res.Body = &b
+		}
+	}
+	return nil
 }
 
 func (p *Pipeline) runWarp(ctx context.Context) {
@@ -358,6 +427,7 @@ func (p *Pipeline) Stats() Stats {
 		EndToEnd: p.e2e.snapshot(),
 		Unread:   p.unread.Load(),
 		NoPerson: p.noPerson.Load(),
+		Person:   p.personM.snapshot(),
 	}
 }
 
@@ -378,6 +448,7 @@ func (p *Pipeline) Close() error {
 			p.framer.Close()
 		}
 		p.crop.close()
+		p.comp.Close()
 	})
 	return nil
 }

@@ -20,7 +20,11 @@ func portraitFrame(seq int64) Frame {
 func newTestPipeline(t *testing.T, framing FramingMode) (*Pipeline, *Model) {
 	t.Helper()
 	m := loadFixture(t, fixtureDir)
-	p, err := NewPipeline(m, PipelineOptions{Framing: framing})
+	opts := PipelineOptions{Framing: framing}
+	if framing != FramingOff {
+		opts.FramingOpts.Person.Dir = personModelsForTest(t)
+	}
+	p, err := NewPipeline(m, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,6 +32,10 @@ type Stats struct {
 	EndToEnd StageStats
 	// NoPerson counts frames passed through unchanged because nobody was found.
 	NoPerson int64
+	// Person is the person models' work per framed frame (pose detector
+	// when it runs, landmark model, mask at frame resolution, keypoint
+	// filter). Zero when framing is off or frames are used whole.
+	Person StageStats
 }
 
 // meter counts one stage's frames and times its runs.

@@ -22,6 +22,12 @@ func TestMain(m *testing.M) {
 			os.Setenv("MGVTON_ORT_LIB", p)
 		}
 	}
+	// The person models (framing) are in the repository's models/person.
+	if os.Getenv("MGVTON_PERSON_MODELS") == "" {
+		if p, err := filepath.Abs("../models/person"); err == nil {
+			os.Setenv("MGVTON_PERSON_MODELS", p)
+		}
+	}
 	os.Exit(m.Run())
 }
 
