@@ -9,7 +9,7 @@ GO_TEST_FLAGS ?= -timeout 30m -count=1
 export MGVTON_ORT_LIB ?= $(if $(wildcard lib/gpu/.complete),$(CURDIR)/lib/gpu/libonnxruntime.so,$(CURDIR)/lib/libonnxruntime.so)
 export CGO_ENABLED := 1
 
-.PHONY: setup setup-torch2 setup-gpu build run test test-go test-py test-py-torch2 bench clean
+.PHONY: setup setup-torch2 setup-gpu build run test test-go test-py test-py-torch2 fuzz bench clean
 
 setup:
 	@scripts/setup.sh
@@ -36,6 +36,14 @@ test: setup setup-torch2
 	$(PY2) -m pytest -q -p no:cacheprovider training/tests
 	go build -o $(BIN) .
 	go test $(GO_TEST_FLAGS) -tags matprofile ./...
+	$(MAKE) --no-print-directory fuzz
+
+# each fuzz target for a short while (FUZZTIME), after the corpus under
+# testdata/fuzz; a crash it finds is written there and fails the run
+FUZZTIME ?= 10s
+fuzz: setup
+	go test -run '^$$' -fuzz '^FuzzImageHeader$$' -fuzztime $(FUZZTIME) ./garments/
+	go test -run '^$$' -fuzz '^FuzzCatalog$$' -fuzztime $(FUZZTIME) ./garments/
 
 test-go: setup
 	go test $(GO_TEST_FLAGS) -tags matprofile ./...

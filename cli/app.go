@@ -37,7 +37,9 @@ func runApp(args []string) error {
 			"tryon, video, record and bench work without one")
 	}
 	if err := inference.Init(*ortLib); err != nil {
-		return err
+		// The window still opens and shows the camera; choosing a model
+		// shows this error again where the user looks.
+		fmt.Fprintf(os.Stderr, "mgvton: %v; the app opens without try-on\n", err)
 	}
 	device.report()
 	lib, libErr := garments.OpenLibrary(garments.DefaultDirs())

@@ -50,7 +50,7 @@ type benchReport struct {
 }
 
 func runBench(args []string) error {
-	fs := newFlags("bench", "[-model DIR] [-frames N] [-source SRC] [-json]")
+	fs := newFlags("bench", "[-model DIR] [-frames N] [-source SRC] [-soak N] [-json]")
 	var mf modelFlags
 	mf.register(fs)
 	frames := fs.Int("frames", 300, "live frames to run (at the source's own rate)")
@@ -58,6 +58,7 @@ func runBench(args []string) error {
 	source := fs.String("source", "demo", "frame source: demo, cam:N, a video file or an image folder")
 	garment := fs.String("garment", "", "garment image or catalog id (default: the first catalog garment)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
+	soakFrames := fs.Int64("soak", 0, "instead: run the live pipeline for this many frames of the looping source, read as fast as it decodes, and report memory, goroutines and Mats over time")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -81,6 +82,17 @@ func runBench(args []string) error {
 	g, err := prepareGarment(ctx, m, *garment, "")
 	if err != nil {
 		return err
+	}
+	if *soakFrames > 0 {
+		rep, err := soak(ctx, m, g, *source, *soakFrames)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return json.NewEncoder(os.Stdout).Encode(rep)
+		}
+		printSoak(rep)
+		return nil
 	}
 	w, h := m.Size()
 	rep := benchReport{Model: m.Manifest.Name, InputSize: fmt.Sprintf("%dx%d", w, h), Source: *source,

@@ -124,7 +124,12 @@ func runRecord(args []string) error {
 	if ctx.Err() != nil {
 		return errors.New("interrupted; no clip written")
 	}
-	if err := rec.Close(); err != nil {
+	if err := rec.Close(); errors.Is(err, capture.ErrRescued) {
+		// The folder was deleted while recording; the clip was written
+		// again (the folder re-created) and is committed as usual.
+		fmt.Fprintf(os.Stderr, "mgvton: %v\n", err)
+		tmp = rec.Path()
+	} else if err != nil {
 		return err
 	}
 	if err := fsutil.Commit(tmp, *out); err != nil {

@@ -125,7 +125,12 @@ func runVideo(args []string) error {
 	if n == 0 {
 		return fmt.Errorf("input %s: no frames", *in)
 	}
-	if err := rec.Close(); err != nil {
+	if err := rec.Close(); errors.Is(err, capture.ErrRescued) {
+		// The folder was deleted while recording; the clip was written
+		// again (the folder re-created) and is committed as usual.
+		fmt.Fprintf(os.Stderr, "mgvton: %v\n", err)
+		tmp = rec.Path()
+	} else if err != nil {
 		return err
 	}
 	if err := fsutil.Commit(tmp, *out); err != nil {

@@ -19,6 +19,8 @@ DEB_PACKAGES=(
   libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
   # a real window in tests, and screenshots of it
   xvfb xauth x11-apps imagemagick xdotool
+  # the no-network tests trace the app's socket calls
+  strace
   # the PyTorch lab (Debian's CPU build) and a faster BLAS for it
   python3-torch python3-numpy python3-pil python3-opencv python3-venv python3-pip libopenblas0-openmp
 )

@@ -14,7 +14,10 @@ Differences from the official code, all numerically neutral:
 - ``forward`` returns the same dict as the MG-VTON student.
 
 Flows keep the official convention: absolute grids, ``align_corners=True``,
-bilinear x2 upsampling between levels (inputs must be multiples of 32).
+bilinear x2 upsampling between levels (inputs must be multiples of 32). With
+``align_corners=False`` the model does what the official code does without
+``--align_corners``: ``grid_sample`` without aligned corners, offsets still
+turned into grids by ``apply_offset``'s size-1 normalisation.
 """
 from __future__ import annotations
 
@@ -126,10 +129,12 @@ class AFlowNet(nn.Module):
             x_warp, x_cond = x_warps[n - 1 - i], x_conds[n - 1 - i]
             x_in = x_warp if last_flow is None else warp(x_warp, last_flow.detach(), "border", ac)
             cost = F.leaky_relu(self.cost(x_in, x_cond), 0.1)  # (B, 49, h, w)
-            grid = offset_to_grid(self.netMain[i](cost), ac)
+            # The official apply_offset normalises by size-1 whatever align_corners
+            # says (that flag only reaches grid_sample): offset_to_grid(.., True).
+            grid = offset_to_grid(self.netMain[i](cost), True)
             flow = grid if last_flow is None else compose(last_flow, grid, ac)
             x_w = warp(x_warp, flow, "border", ac)
-            flow = compose(flow, offset_to_grid(self.netRefine[i](torch.cat([x_w, x_cond], 1)), ac), ac)
+            flow = compose(flow, offset_to_grid(self.netRefine[i](torch.cat([x_w, x_cond], 1)), True), ac)
             flows.append(flow)
             last_flow = F.interpolate(flow, scale_factor=2, mode="bilinear", align_corners=False)
         return last_flow, flows
