@@ -12,7 +12,9 @@ No VGG weights can be downloaded here, but torchvision's ImageNet MobileNetV2
   it returns the feature maps after blocks ``TAPS`` (strides 2, 4, 8, 16, 32);
 * ``MobileNetPerceptualLoss``: weighted L1 between channel-normalised feature
   maps (each pixel's feature vector divided by its L2 norm, as LPIPS does)
-  of prediction and target, images in [-1, 1];
+  of prediction and target, divided by sqrt(channels) so that every depth
+  is on the same [0, 2] scale, averaged over pixels and depths; images in
+  [-1, 1];
 * ``feature_distance``: the same, per image, for evaluation. It is labelled
   "MobileNetV2 feature distance (not LPIPS-VGG)": it has no learned linear
   layers and is not comparable with published LPIPS numbers.
@@ -155,7 +157,9 @@ class MobileNetPerceptualLoss(nn.Module):
 
     def per_image(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         fp, ft = self.net(pred), self.net(target.detach())
-        d = [w * (_unit(a) - _unit(b)).abs().sum(1).flatten(1).mean(1) for w, a, b in zip(self.weights, fp, ft)]
+        # per pixel: L1 between unit feature vectors, over sqrt(channels) (in [0, 2]; ~1 for unrelated images)
+        d = [w * ((_unit(a) - _unit(b)).abs().sum(1) / a.shape[1] ** 0.5).flatten(1).mean(1)
+             for w, a, b in zip(self.weights, fp, ft)]
         return torch.stack(d, 0).sum(0) / sum(self.weights)
 
     def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

@@ -62,3 +62,17 @@ def test_loss_zero_for_equal_grows_with_noise_and_backprops():
     assert d.shape == (2,) and float(d[0]) < 1e-6 < float(d[1])
     loss.train()  # batch-norm statistics must stay frozen
     assert not loss.mobilenet.net.training
+
+
+def test_train_flag_selects_the_file():
+    from training.train import parse_args
+    base = ["--model", "student", "--stage", "warp", "--data", "d", "--out", "o"]
+    assert parse_args(base + ["--mobilenet-weights", "auto"]).mobilenet_weights == str(P.default_weights_path())
+    assert parse_args(base + ["--mobilenet-weights", "x.pth"]).mobilenet_weights == "x.pth"
+
+
+@needs_weights
+def test_warp_and_gen_losses_use_it():
+    from training.losses import GenLoss, LossWeights, WarpLoss
+    for cls in (WarpLoss, GenLoss):
+        assert "mobilenet_v2" in cls(LossWeights(), None, str(WEIGHTS)).perceptual.kind
