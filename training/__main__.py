@@ -1,6 +1,6 @@
 """``python -m training COMMAND``: the lab's command dispatcher.
 
-Commands: synth, train, export, eval, compare, count, ablation, import-dmvton. Each parses its own
+Commands: synth, train, export, eval, compare, count, ablation, import-dmvton, realism. Each parses its own
 arguments (``python -m training COMMAND -h``) and is imported only when used.
 """
 from __future__ import annotations
@@ -23,6 +23,7 @@ COMMANDS = {
     "count": ("training.count", "parameters, thop MACs and weight MiB of an architecture"),
     "ablation": ("training.ablation", "the paper's Table 2 from the ablation runs' reports and benchmarks"),
     "import-dmvton": ("training.dmvton_import", "official DM-VTON checkpoints -> ONNX model folder"),
+    "realism": ("training.realism", "pose-detector realism of synthetic renders per generator version (detection rate, keypoint error)"),
 }
 
 

@@ -166,7 +166,8 @@ def desc_input(input_from: Optional[str]) -> str:
 def evaluate(model: str, data: str, split: str, out: str, height: Optional[int] = None, width: Optional[int] = None,
              batch_size: int = 4, max_items: int = 0, fid_weights: Optional[str] = None,
              vgg16_weights: Optional[str] = None, lpips_weights: Optional[str] = None,
-             quiet: bool = False, input_from: Optional[str] = None) -> Dict[str, Any]:
+             quiet: bool = False, input_from: Optional[str] = None,
+             mobilenet_weights: Optional[str] = "auto") -> Dict[str, Any]:
     from .data import VitonHDDataset
 
     out_dir = Path(out)
@@ -193,8 +194,12 @@ def evaluate(model: str, data: str, split: str, out: str, height: Optional[int] 
     idx = list(range(n))
     fid_net = M.maybe(M.FIDInception.from_file, fid_weights)
     lpips_net = M.maybe(M.LPIPS.from_files, vgg16_weights, lpips_weights)
+    from .perceptual import feature_distance, try_load  # MobileNetV2 feature distance (not LPIPS-VGG)
+    mnv2 = try_load(None if mobilenet_weights in (None, "auto") else mobilenet_weights) \
+        if mobilenet_weights != "none" else None
 
-    per: Dict[str, List[float]] = {k: [] for k in ("ssim", "psnr", "l1", "l1_garment", "warp_iou", "flow_epe")}
+    per: Dict[str, List[float]] = {k: [] for k in ("ssim", "psnr", "l1", "l1_garment", "warp_iou", "flow_epe")
+                                   + (("mnv2_dist",) if mnv2 is not None else ())}
     lp: List[float] = []
     feats_real, feats_fake = [], []
     names: List[str] = []
@@ -220,6 +225,8 @@ def evaluate(model: str, data: str, split: str, out: str, height: Optional[int] 
         if "flow" in res and res["flow"].shape[1] == 2 and bool(torch.as_tensor(batch["has_flow"]).all()):
             per["flow_epe"] += M.flow_epe(torch.as_tensor(res["flow"]).float(), desc.get("flow_align_corners", False),
                                           batch["flow"], batch["flow_valid"]).tolist()
+        if mnv2 is not None:
+            per["mnv2_dist"] += feature_distance(mnv2, res["tryon"].float().clamp(-1, 1), batch["person"]).tolist()
         if lpips_net is not None:
             lp += lpips_net(res["tryon"].float().clamp(-1, 1), batch["person"]).tolist()
         if fid_net is not None:
@@ -286,6 +293,7 @@ def render_markdown(r: Dict[str, Any]) -> str:
             ("L1, garment region [0,1]", "l1_garment", "lower"), ("warp IoU (mask vs garment region)", "warp_iou",
                                                                     "higher"),
             ("flow end-point error (px, vs exact flow)", "flow_epe", "lower"),
+            ("MobileNetV2 feature distance (not LPIPS-VGG)", "mnv2_dist", "lower"),
             ("LPIPS (VGG)", "lpips", "lower"), ("FID", "fid", "lower")]
     lines += [f"| {label} | {_fmt(m[key])} | {better} |" for label, key, better in rows if key in m]
     lines += ["", "Paired setting: each person is dressed in the garment they wear, so the person image is the "
@@ -313,10 +321,14 @@ def main(argv=None) -> int:
                     help="torchvision VGG16 weights for LPIPS (env MGVTON_VGG16)")
     ap.add_argument("--lpips-weights", default=os.environ.get("MGVTON_LPIPS_VGG"),
                     help="LPIPS v0.1 vgg.pth linear weights (env MGVTON_LPIPS_VGG)")
+    ap.add_argument("--mobilenet-weights", default=os.environ.get("MGVTON_MOBILENETV2", "auto"),
+                    help="torchvision mobilenet_v2-b0353104.pth for the MobileNetV2 feature distance (not "
+                         "LPIPS-VGG); 'auto' = data/weights/ if present, 'none' = off")
     a = ap.parse_args(argv)
     try:
         r = evaluate(a.model, a.data, a.split, a.out, a.height, a.width, a.batch, a.max_items, a.fid_weights,
-                     a.vgg16_weights, a.lpips_weights, input_from=a.input_from)
+                     a.vgg16_weights, a.lpips_weights, input_from=a.input_from,
+                     mobilenet_weights=a.mobilenet_weights)
     except (ValueError, FileExistsError, FileNotFoundError) as e:
         print(str(e), file=sys.stderr)
         return 2

@@ -124,16 +124,23 @@ class StructureLoss(nn.Module):
 
 
 class PerceptualLoss(nn.Module):
-    """VGG19 perceptual loss from a weights file, else ``StructureLoss`` (announced once)."""
+    """VGG19 perceptual loss from a weights file; else the ImageNet MobileNetV2 one
+    (``training.perceptual``) when ``mobilenet_weights`` names an existing file (its sha256 is checked);
+    else ``StructureLoss`` (announced once)."""
 
     _warned = False
 
-    def __init__(self, vgg_weights: Optional[str] = None):
+    def __init__(self, vgg_weights: Optional[str] = None, mobilenet_weights: Optional[str] = None):
         super().__init__()
         self.vgg: Optional[VGG19Features] = None
+        self.mobilenet = None
         if vgg_weights and Path(vgg_weights).is_file():
             self.vgg = VGG19Features.from_file(vgg_weights)
             self.kind = f"vgg19 ({Path(vgg_weights).name})"
+        elif mobilenet_weights and Path(mobilenet_weights).is_file():
+            from .perceptual import MobileNetPerceptualLoss, load_mobilenet_v2
+            self.mobilenet = MobileNetPerceptualLoss(load_mobilenet_v2(mobilenet_weights))
+            self.kind = self.mobilenet.kind
         else:
             self.fallback = StructureLoss()
             self.kind = "multi-scale gradient + SSIM (no VGG19 weights)"
@@ -144,6 +151,8 @@ class PerceptualLoss(nn.Module):
                 PerceptualLoss._warned = True
 
     def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        if self.mobilenet is not None:
+            return self.mobilenet(pred, target)
         if self.vgg is None:
             return self.fallback(pred, target)
         fp, ft = self.vgg(pred), self.vgg(target)
@@ -232,10 +241,11 @@ class WarpLoss(nn.Module):
     garment region, L1 of the warped mask, second-order smoothness, flow supervision; perceptual on the final
     warp; distillation of pyramid features when teacher features are given."""
 
-    def __init__(self, weights: LossWeights = LossWeights(), vgg_weights: Optional[str] = None):
+    def __init__(self, weights: LossWeights = LossWeights(), vgg_weights: Optional[str] = None,
+                 mobilenet_weights: Optional[str] = None):
         super().__init__()
         self.w = weights
-        self.perceptual = PerceptualLoss(vgg_weights)
+        self.perceptual = PerceptualLoss(vgg_weights, mobilenet_weights)
 
     def forward(self, out: Dict[str, object], batch: TensorDict, align_corners: bool = False,
                 teacher: Optional[Dict[str, object]] = None) -> TensorDict:
@@ -282,10 +292,11 @@ class GenLoss(nn.Module):
     """Gen stage (warp frozen): L1 + perceptual between the try-on and the person, plus PF-AFN's
     composite-mask term mean(1 - m) restricted to the warped garment."""
 
-    def __init__(self, weights: LossWeights = LossWeights(), vgg_weights: Optional[str] = None):
+    def __init__(self, weights: LossWeights = LossWeights(), vgg_weights: Optional[str] = None,
+                 mobilenet_weights: Optional[str] = None):
         super().__init__()
         self.w = weights
-        self.perceptual = PerceptualLoss(vgg_weights)
+        self.perceptual = PerceptualLoss(vgg_weights, mobilenet_weights)
 
     def forward(self, out: Dict[str, object], batch: TensorDict, **_) -> TensorDict:
         w = self.w

@@ -47,6 +47,7 @@ from torch.utils.data.distributed import DistributedSampler
 
 from .config import from_dict, load_file, to_dict
 from .losses import GenLoss, LossWeights, WarpLoss
+from .perceptual import default_weights_path as default_mobilenet
 from .models import ARCHES, build, build_from_record, config_to_record, model_config, person_representation
 from .models.teacher import keep_person
 from .models.common import resize_flow
@@ -85,6 +86,7 @@ class TrainConfig:
     sample_every: int = 200
     ckpt_every: int = 200
     vgg_weights: Optional[str] = None
+    mobilenet_weights: Optional[str] = None  # ImageNet MobileNetV2 perceptual loss (training/perceptual.py)
     weights: LossWeights = field(default_factory=LossWeights)
     max_items: int = 0  # 0: the whole split (tests use a few)
     person_skip: str = "keep"  # keep | on | off: generator residual over the person (gen stage from a warp ckpt)
@@ -384,8 +386,8 @@ class Trainer:
             log.warning("no --teacher: the student is trained on the person itself (self-reconstruction) "
                         "without distillation; it will tend to copy the garment it sees")
 
-        self.loss = (WarpLoss(cfg.weights, cfg.vgg_weights) if cfg.stage == "warp"
-                     else GenLoss(cfg.weights, cfg.vgg_weights)).to(self.device)
+        self.loss = (WarpLoss(cfg.weights, cfg.vgg_weights, cfg.mobilenet_weights) if cfg.stage == "warp"
+                     else GenLoss(cfg.weights, cfg.vgg_weights, cfg.mobilenet_weights)).to(self.device)
 
         if resume_from is not None:
             self._resume(resume_from)
@@ -703,6 +705,9 @@ def parse_args(argv=None) -> TrainConfig:
     ap.add_argument("--ckpt-every", type=int, default=200)
     ap.add_argument("--vgg-weights", default=os.environ.get("MGVTON_VGG19"),
                     help="torchvision VGG19 weights file for the perceptual loss (env MGVTON_VGG19)")
+    ap.add_argument("--mobilenet-weights", default=os.environ.get("MGVTON_MOBILENETV2"),
+                    help="torchvision mobilenet_v2-b0353104.pth (sha256 checked) for the perceptual loss when no "
+                         "VGG19 file is given; 'auto' = data/weights/ (env MGVTON_MOBILENETV2)")
     ap.add_argument("--max-items", type=int, default=0)
     ap.add_argument("--stop-after", type=int, default=0,
                     help="stop and checkpoint after this step; the lr schedule still plans --steps (--resume goes on)")
@@ -729,7 +734,9 @@ def parse_args(argv=None) -> TrainConfig:
                        steps=a.steps, lr=a.lr, lr_decay_frac=a.lr_decay_frac, seed=a.seed, resume=a.resume,
                        workers=a.workers, threads=a.threads, bf16=a.bf16, channels_last=a.channels_last,
                        curriculum=a.curriculum, log_every=a.log_every, sample_every=a.sample_every,
-                       ckpt_every=a.ckpt_every, vgg_weights=a.vgg_weights, max_items=a.max_items, weights=weights,
+                       ckpt_every=a.ckpt_every, vgg_weights=a.vgg_weights,
+                       mobilenet_weights=(str(default_mobilenet()) if a.mobilenet_weights == "auto"
+                                          else a.mobilenet_weights), max_items=a.max_items, weights=weights,
                        person_skip=a.person_skip, flow_downsample=a.flow_downsample,
                        stop_after=a.stop_after, self_recon=a.self_recon)
 

@@ -305,9 +305,19 @@ def _init_worker(job):
     _JOB.update(job)
 
 
+def make_sample_version(version: int, seed: int, index: int, h: int, w: int, flat: bool = False) -> Sample:
+    """``make_sample`` (v2) or ``synth_v3.make_sample_v3`` (webcam framing + domain randomisation)."""
+    if version == 3:
+        from .synth_v3 import make_sample_v3
+        return make_sample_v3(seed, index, h, w, flat=flat)
+    if version != GENERATOR_VERSION:
+        raise ValueError(f"generator version {version}: only {GENERATOR_VERSION} and 3 exist")
+    return make_sample(seed, index, h, w, flat=flat)
+
+
 def _work(index: int) -> int:
     j = _JOB
-    s = make_sample(j["seed"], index, j["height"], j["width"])
+    s = make_sample_version(j.get("version", GENERATOR_VERSION), j["seed"], index, j["height"], j["width"])
     split = "train" if index < j["n_train"] else "test"
     write_sample(Path(j["out"]) / split, stem_of(index), s)
     return index
@@ -347,16 +357,18 @@ def _done(out: Path, index: int, n_train: int) -> bool:
 
 def generate(out: str | os.PathLike, n: int, seed: int, height: int, width: int,
              test_fraction: float = 0.1, workers: int | None = None,
-             progress: bool = True, resume: bool = False) -> dict:
+             progress: bool = True, resume: bool = False, version: int = GENERATOR_VERSION) -> dict:
     """Write a synthetic VITON-HD-layout dataset; returns a summary dict.
 
     ``resume``: keep the samples an interrupted run with the same arguments
     (and generator version) already wrote, generate the rest."""
+    if version not in (GENERATOR_VERSION, 3):
+        raise ValueError(f"--version {version}: only {GENERATOR_VERSION} (studio) and 3 (webcam) exist")
     if height < 32 or width < 24:
         raise ValueError(f"size {height}x{width} too small (min 32x24)")
     out = Path(out)
     n_train, n_test = split_counts(n, test_fraction)
-    meta = {"generator": "training.data.synth", "version": GENERATOR_VERSION,
+    meta = {"generator": "training.data.synth", "version": version,
             "n": n, "seed": seed, "height": height, "width": width,
             "test_fraction": test_fraction, "train": n_train, "test": n_test,
             "flow": "garment-flow/<stem>.png: uint16 [x, y, valid] (cv2 order), "
@@ -375,7 +387,7 @@ def generate(out: str | os.PathLike, n: int, seed: int, height: int, width: int,
             (out / split / f).mkdir(parents=True, exist_ok=True)
     meta_path.write_text(json.dumps(dict(meta, complete=False), indent=1) + "\n")
     workers = workers or max(1, os.cpu_count() or 1)
-    job = dict(out=str(out), seed=seed, height=height, width=width, n_train=n_train)
+    job = dict(out=str(out), seed=seed, height=height, width=width, n_train=n_train, version=version)
     t0 = time.time()
     bar = Progress(len(todo)) if progress else None
     if workers == 1:
@@ -413,6 +425,9 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--height", type=int, default=256)
     ap.add_argument("--width", type=int, default=192)
     ap.add_argument("--test-fraction", type=float, default=0.1)
+    ap.add_argument("--version", type=int, default=GENERATOR_VERSION, choices=[GENERATOR_VERSION, 3],
+                    help="2: studio portraits (default); 3: webcam framings cut by the runtime's framing rule, "
+                         "domain randomisation (training/data/synth_v3.py)")
     ap.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
     ap.add_argument("--contact-sheet", default=None, metavar="PNG",
                     help="also write a contact sheet of the first test samples")
@@ -427,7 +442,7 @@ def main(argv=None) -> int:
     try:
         info = generate(args.out, args.n, args.seed, args.height, args.width,
                         args.test_fraction, args.workers, progress=not args.quiet,
-                        resume=args.resume)
+                        resume=args.resume, version=args.version)
     except (ValueError, OSError) as e:
         print(f"synth: {e}", file=sys.stderr)
         return 1
