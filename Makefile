@@ -32,8 +32,10 @@ build: setup
 run: build
 	$(BIN)
 
-# the Go linters: go vet and staticcheck (findings fail the run)
+# the Go linters: go vet and staticcheck (findings fail the run), and
+# go.mod/go.sum as `go mod tidy` would leave them
 lint: setup
+	go mod tidy -diff
 	go vet ./...
 	$(STATICCHECK) ./...
 
