@@ -46,9 +46,9 @@ def bench_blocks(threads: int) -> None:
             m = UIB(UIBConfig(64, 64, v, e)).eval()
             data = export_graph(m, (x,), ("x",), ("y",))
             with torch.no_grad():
-                t_torch = _median_ms(lambda: m(x))
+                t_torch = _median_ms(lambda m=m: m(x))
             s = ort_session(data, threads)
-            t_ort = _median_ms(lambda: s.run(None, {"x": x.numpy()}))
+            t_ort = _median_ms(lambda s=s: s.run(None, {"x": x.numpy()}))
             print(f"{v:10s} {e:6d} {count_macs(m, x) / 1e6:8.1f} {t_torch:9.1f} {t_ort:8.1f}")
 
 
@@ -58,18 +58,20 @@ def bench_model(arch: str, h: int, w: int) -> None:
     from .models import build, model_config
 
     model = build("student", model_config("student", arch)).eval()
-    for name, mod, ins, outs in (("warp", WarpGraph(model), WARP_IN, WARP_OUT), ("gen", GenGraph(model), GEN_IN, GEN_OUT)):
+    stages = (("warp", WarpGraph(model), WARP_IN, WARP_OUT), ("gen", GenGraph(model), GEN_IN, GEN_OUT))
+    for name, mod, ins, outs in stages:
         data = export_graph(mod.eval(), example_inputs(ins, h, w), ins, outs)
         feed = {n: t.numpy() for n, t in zip(ins, example_inputs(ins, h, w))}
         for th in (1, 2):
             s = ort_session(data, th)
-            print(f"{arch} {name} {h}x{w} ORT {th} thread(s): {_median_ms(lambda: s.run(None, feed), runs=10):.1f} ms")
+            ms = _median_ms(lambda s=s, feed=feed: s.run(None, feed), runs=10)
+            print(f"{arch} {name} {h}x{w} ORT {th} thread(s): {ms:.1f} ms")
 
 
 def bench_train(arch: str, h: int, w: int, batch: int, threads: int, steps: int) -> None:
     from torch.utils.data import default_collate
 
-    from .tests.conftest import FakeVitonHD
+    from .data.fake import FakeVitonHD
     from .train import TrainConfig, Trainer, _to, train_mode
 
     ds = FakeVitonHD(n=batch, height=h, width=w)

@@ -62,5 +62,5 @@ def test_import_cli_exports_model_folder(official_files, tmp_path):
     assert man["architecture"] == "dmvton" and man["flow_align_corners"] is True
     assert man["provenance"]["parity"]["max_abs_diff"] < 1e-3
     assert man["provenance"]["params"] == 9_350_124
-    from training.train import model_from_checkpoint
+    from training.checkpoint import model_from_checkpoint
     assert isinstance(model_from_checkpoint(str(tmp_path / "dmvton.pt")), DMVTON)
