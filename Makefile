@@ -8,7 +8,7 @@ GO_TEST_FLAGS ?= -timeout 30m -count=1
 export MGVTON_ORT_LIB ?= $(CURDIR)/lib/libonnxruntime.so
 export CGO_ENABLED := 1
 
-.PHONY: setup setup-torch2 build run test test-go test-py test-py-torch2 bench clean
+.PHONY: setup setup-torch2 setup-lint lint build run test test-go test-py test-py-torch2 bench clean
 
 setup:
 	@scripts/setup.sh
@@ -17,13 +17,20 @@ setup:
 setup-torch2: setup
 	@scripts/setup-torch2.sh
 
+# pinned ruff in .tools/ (not in the shared .venv); config in ruff.toml
+setup-lint:
+	@scripts/setup-lint.sh
+
+lint: setup-lint
+	.tools/ruff/bin/ruff check training scripts
+
 build: setup
 	go build -o $(BIN) .
 
 run: build
 	$(BIN)
 
-test: setup setup-torch2
+test: setup setup-torch2 lint
 	go vet ./...
 	$(PY) -m pytest -q training/tests
 	$(PY2) -m pytest -q -p no:cacheprovider training/tests

@@ -159,7 +159,8 @@ class CostVolume(nn.Module):
 # Sampling grids
 # --------------------------------------------------------------------------------------
 
-def identity_grid(b: int, h: int, w: int, align_corners: bool = False, like: Optional[torch.Tensor] = None) -> torch.Tensor:
+def identity_grid(b: int, h: int, w: int, align_corners: bool = False,
+                  like: Optional[torch.Tensor] = None) -> torch.Tensor:
     """The identity sampling grid, shape (B, 2, H, W), channel 0 = x."""
     kw = {"device": like.device, "dtype": like.dtype} if like is not None else {}
     if align_corners:

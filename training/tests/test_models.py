@@ -15,7 +15,8 @@ from training.models.uib import UIB, UIBConfig, VARIANTS
 
 
 def _assert_all_grads(module: torch.nn.Module) -> None:
-    missing = [n for n, p in module.named_parameters() if p.requires_grad and (p.grad is None or not torch.any(p.grad != 0))]
+    missing = [n for n, p in module.named_parameters()
+               if p.requires_grad and (p.grad is None or not torch.any(p.grad != 0))]
     assert not missing, f"parameters without gradient: {missing[:10]}"
 
 
@@ -62,7 +63,10 @@ def test_afen_shapes_grads_and_identity_start():
     cfg = presets.student("tiny").afen
     afen = AFEN(cfg)
     c = cfg.fpn_channels
-    feats = lambda: [torch.randn(2, c, 32 // 2 ** k, 24 // 2 ** k, requires_grad=True) for k in range(5)]
+
+    def feats():
+        return [torch.randn(2, c, 32 // 2 ** k, 24 // 2 ** k, requires_grad=True) for k in range(5)]
+
     pf, gf = feats(), feats()
     garment, mask = torch.randn(2, 3, 64, 48), torch.ones(2, 1, 64, 48)
     out = afen(pf, gf, garment, mask)
