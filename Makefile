@@ -9,7 +9,7 @@ GO_TEST_FLAGS ?= -timeout 30m -count=1
 export MGVTON_ORT_LIB ?= $(if $(wildcard lib/gpu/.complete),$(CURDIR)/lib/gpu/libonnxruntime.so,$(CURDIR)/lib/libonnxruntime.so)
 export CGO_ENABLED := 1
 
-.PHONY: setup setup-torch2 setup-gpu build run test test-go test-py test-py-torch2 fuzz bench clean
+.PHONY: setup setup-torch2 setup-gpu setup-lint lint build run test test-go test-py test-py-torch2 fuzz bench clean
 
 setup:
 	@scripts/setup.sh
@@ -24,13 +24,20 @@ setup-torch2: setup
 setup-gpu: setup
 	@scripts/setup-gpu.sh
 
+# pinned ruff in .tools/ (not in the shared .venv); config in ruff.toml
+setup-lint:
+	@scripts/setup-lint.sh
+
+lint: setup-lint
+	.tools/ruff/bin/ruff check training scripts
+
 build: setup
 	go build -o $(BIN) .
 
 run: build
 	$(BIN)
 
-test: setup setup-torch2
+test: setup setup-torch2 lint
 	go vet ./...
 	$(PY) -m pytest -q training/tests
 	$(PY2) -m pytest -q -p no:cacheprovider training/tests
