@@ -4,6 +4,8 @@ SHELL := /bin/bash
 PY    := .venv/bin/python
 PY2   := .venv-torch2/bin/python
 BIN   := bin/mgvton
+# staticcheck, pinned and installed by setup into the git-ignored .gobin/
+STATICCHECK := .gobin/staticcheck
 GO_TEST_FLAGS ?= -timeout 30m -count=1
 # the GPU build from setup-gpu when it is there (it runs on the CPU too)
 export MGVTON_ORT_LIB ?= $(if $(wildcard lib/gpu/.complete),$(CURDIR)/lib/gpu/libonnxruntime.so,$(CURDIR)/lib/libonnxruntime.so)
@@ -28,17 +30,20 @@ setup-gpu: setup
 setup-lint:
 	@scripts/setup-lint.sh
 
-lint: setup-lint
-	.tools/ruff/bin/ruff check training scripts
-
 build: setup
 	go build -o $(BIN) .
 
 run: build
 	$(BIN)
 
-test: setup setup-torch2 lint
+# the linters: ruff (Python), go vet and staticcheck (Go); findings fail the run
+lint: setup setup-lint
+	.tools/ruff/bin/ruff check training scripts
 	go vet ./...
+	$(STATICCHECK) ./...
+
+test: setup setup-torch2
+	$(MAKE) --no-print-directory lint
 	$(PY) -m pytest -q training/tests
 	$(PY2) -m pytest -q -p no:cacheprovider training/tests
 	go build -o $(BIN) .
