@@ -323,27 +323,32 @@ func (e *Engine) consume(p *inference.Pipeline) {
 	conv := newConverter()
 	defer conv.close()
 	for res := range p.Results() {
-		st := p.Stats()
-		frame := ui.Frame{
-			Camera: conv.image(res.Frame),
-			Stats: ui.Stats{
-				DisplayFPS:  st.Display.FPS,
-				WarpFPS:     st.Warp.FPS,
-				LatencyMS:   float64(st.EndToEnd.LatencyP50.Microseconds()) / 1000,
-				Dropped:     st.Dropped(),
-				PersonFound: res.Person,
-			},
-		}
-		if res.Applied {
-			frame.TryOn = conv.image(res.TryOn)
-		}
-		e.record(res)
-		e.snap.Lock()
-		res.TryOn.CopyTo(&e.snap.img)
-		e.snap.Unlock()
-		res.Close()
-		e.publish(frame)
+		e.deliver(conv, res, p.Stats())
 	}
+}
+
+// deliver hands one result to the window, the recorder and the snapshot,
+// and releases it.
+func (e *Engine) deliver(conv *converter, res inference.Result, st inference.Stats) {
+	frame := ui.Frame{
+		Camera: conv.image(res.Frame),
+		Stats: ui.Stats{
+			DisplayFPS:  st.Display.FPS,
+			WarpFPS:     st.Warp.FPS,
+			LatencyMS:   float64(st.EndToEnd.LatencyP50.Microseconds()) / 1000,
+			Dropped:     st.Dropped(),
+			PersonFound: res.Person,
+		},
+	}
+	if res.Applied {
+		frame.TryOn = conv.image(res.TryOn)
+	}
+	e.record(res)
+	e.snap.Lock()
+	res.TryOn.CopyTo(&e.snap.img)
+	e.snap.Unlock()
+	res.Close()
+	e.publish(frame)
 }
 
 // record writes a result to the clip being recorded, if any.
