@@ -6,6 +6,7 @@ import (
 	"gocv.io/x/gocv"
 
 	"mgvton/inference"
+	"mgvton/ui"
 )
 
 // BenchmarkUIHandoff times what the live session does with one displayed
@@ -33,3 +34,14 @@ func BenchmarkUIHandoff(b *testing.B) {
 		h.release(f)
 	}
 }
+
+// handoffBench drives a Session's display sink without a pipeline.
+type handoffBench struct{ s *Session }
+
+func newHandoffBench(testing.TB) *handoffBench {
+	return &handoffBench{s: NewSession(SessionOptions{Display: true})}
+}
+func (h *handoffBench) deliver(res inference.Result) { h.s.deliver(res, inference.Stats{}) }
+func (h *handoffBench) frames() <-chan ui.Frame      { return h.s.Frames() }
+func (h *handoffBench) release(f ui.Frame)           { f.Release() }
+func (h *handoffBench) close()                       { h.s.Close() }
