@@ -67,6 +67,7 @@ type Session struct {
 		sync.Mutex
 		r   *capture.Recorder
 		err error    // first write error of the current recording
+		n   int64    // frames written to the current (or last) clip
 		sbs gocv.Mat // side-by-side buffer, reused
 	}
 	snap struct {
@@ -297,7 +298,24 @@ func (s *Session) record(res inference.Result) {
 	if err := s.rec.r.Write(img, res.Time); err != nil {
 		s.rec.err = err
 		s.Report(fmt.Errorf("recording stopped: %w", err))
+		return
 	}
+	s.rec.n++
+}
+
+// RecordingErr returns the write error that stopped the current recording,
+// or nil.
+func (s *Session) RecordingErr() error {
+	s.rec.Lock()
+	defer s.rec.Unlock()
+	return s.rec.err
+}
+
+// RecordedFrames returns how many frames the current (or last) clip got.
+func (s *Session) RecordedFrames() int64 {
+	s.rec.Lock()
+	defer s.rec.Unlock()
+	return s.rec.n
 }
 
 // StartRecording starts a clip at path (which must not exist).
@@ -311,7 +329,7 @@ func (s *Session) StartRecording(path string) error {
 	if err != nil {
 		return err
 	}
-	s.rec.r, s.rec.err = r, nil
+	s.rec.r, s.rec.err, s.rec.n = r, nil, 0
 	return nil
 }
 
