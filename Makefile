@@ -11,7 +11,7 @@ GO_TEST_FLAGS ?= -timeout 30m -count=1
 export MGVTON_ORT_LIB ?= $(if $(wildcard lib/gpu/.complete),$(CURDIR)/lib/gpu/libonnxruntime.so,$(CURDIR)/lib/libonnxruntime.so)
 export CGO_ENABLED := 1
 
-.PHONY: setup setup-torch2 setup-gpu build run lint test test-go test-py test-py-torch2 fuzz bench clean
+.PHONY: setup setup-torch2 setup-gpu setup-lint lint build run test test-go test-py test-py-torch2 fuzz bench clean
 
 setup:
 	@scripts/setup.sh
@@ -26,15 +26,20 @@ setup-torch2: setup
 setup-gpu: setup
 	@scripts/setup-gpu.sh
 
+# pinned ruff in .tools/ (not in the shared .venv); config in ruff.toml
+setup-lint:
+	@scripts/setup-lint.sh
+
 build: setup
 	go build -o $(BIN) .
 
 run: build
 	$(BIN)
 
-# the Go linters: go vet and staticcheck (findings fail the run), and
-# go.mod/go.sum as `go mod tidy` would leave them
-lint: setup
+# the linters: ruff (Python), go vet and staticcheck (Go), and go.mod/go.sum
+# as `go mod tidy` would leave them; findings fail the run
+lint: setup setup-lint
+	.tools/ruff/bin/ruff check training scripts
 	go mod tidy -diff
 	go vet ./...
 	$(STATICCHECK) ./...

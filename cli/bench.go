@@ -17,6 +17,7 @@ import (
 	"mgvton/capture"
 	"mgvton/garments"
 	"mgvton/inference"
+	"mgvton/live"
 )
 
 func init() {
@@ -158,39 +159,35 @@ func benchOffline(ctx context.Context, m *inference.Model, g *inference.Garment,
 	return nil
 }
 
+// benchLive runs the live session the app runs (source -> pipeline ->
+// display conversion), with a "window" that takes every frame it can and
+// gives its images back at once.
 func benchLive(ctx context.Context, m *inference.Model, g *inference.Garment, source string, n int, rep *benchReport) error {
-	src, p, err := startLive(ctx, m, g, source)
+	sess, src, err := startLive(m, g, source, live.SessionOptions{Display: true})
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	defer p.Close()
+	defer sess.Close()
+	p := sess.Pipeline()
 	var shown, applied int64
 	var wg sync.WaitGroup
 	wg.Add(1)
-	go func() { // the "display": takes every result it can
+	go func() { // the display: ends when the session closes Frames
 		defer wg.Done()
-		for r := range p.Results() {
+		for f := range sess.Frames() {
 			shown++
-			if r.Applied {
+			if f.TryOn != nil {
 				applied++
 			}
-			r.Close()
+			f.Release()
 		}
 	}()
 	start := time.Now()
-	var readErr error
-	for i := 0; i < n; i++ {
-		f, err := src.Read()
-		if err != nil {
-			readErr = err
-			break
-		}
-		p.Submit(inference.Frame{Mat: f.Mat, Time: f.Time, Seq: f.Seq})
-	}
+	readErr := sess.Feed(ctx, src, int64(n))
 	elapsed := time.Since(start).Seconds()
 	st := p.Stats()
-	p.Close()
+	sess.Close()
 	wg.Wait()
 	if readErr != nil && !errors.Is(readErr, io.EOF) {
 		return readErr

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"mgvton/garments"
 	"mgvton/inference"
 	"mgvton/internal/fsutil"
+	"mgvton/live"
 )
 
 // modelFlags are the flags every command that runs the model shares.
@@ -176,25 +178,39 @@ func checkOutput(path string, exts ...string) error {
 	return fsutil.CheckDir(filepath.Dir(path))
 }
 
-// startLive opens a real-time, looping source and starts a live pipeline
-// dressing people in g. The caller closes both (the pipeline first).
-func startLive(ctx context.Context, m *inference.Model, g *inference.Garment, source string) (capture.Source, *inference.Pipeline, error) {
+// startLive opens a real-time, looping source and a live session whose
+// pipeline dresses people in g. The caller feeds the session from the
+// source (Session.Feed) and closes both (the session first).
+func startLive(m *inference.Model, g *inference.Garment, source string, opts live.SessionOptions) (*live.Session, capture.Source, error) {
 	src, err := capture.Open(source, capture.Options{RealTime: true, Loop: true})
 	if err != nil {
 		return nil, nil, err
 	}
-	p, err := inference.NewPipeline(m, inference.PipelineOptions{})
+	sess, err := startSession(m, g, opts)
 	if err != nil {
 		src.Close()
 		return nil, nil, err
 	}
-	p.SetGarment(g)
-	if err := p.Start(ctx); err != nil {
-		p.Close()
-		src.Close()
-		return nil, nil, err
+	return sess, src, nil
+}
+
+// startSession makes a live session with a started pipeline dressing
+// people in g. Its errors are not logged: commands report them.
+func startSession(m *inference.Model, g *inference.Garment, opts live.SessionOptions) (*live.Session, error) {
+	p, err := inference.NewPipeline(m, inference.PipelineOptions{})
+	if err != nil {
+		return nil, err
 	}
-	return src, p, nil
+	p.SetGarment(g)
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	sess := live.NewSession(opts)
+	if err := sess.SetPipeline(p); err != nil {
+		sess.Close()
+		return nil, err
+	}
+	return sess, nil
 }
 
 // recoverOutputs renames the clips and snapshots that an earlier run left

@@ -14,6 +14,7 @@ import (
 	"mgvton/capture"
 	"mgvton/inference"
 	"mgvton/internal/matleak"
+	"mgvton/live"
 )
 
 // soakSample is one measurement during `bench -soak`.
@@ -72,8 +73,8 @@ func sample(frame int64, start time.Time) soakSample {
 		HeapMB: float64(ms.HeapAlloc) / (1 << 20), Goroutines: runtime.NumGoroutine(), Mats: matleak.Count()}
 }
 
-// soak runs the live pipeline (source -> Submit -> Results, dropping what
-// the warp stage cannot take, exactly as the app does) for n frames of a
+// soak runs the live session (source -> pipeline -> display conversion,
+// dropping what the warp stage cannot take, exactly as the app does) for n frames of a
 // looping source read as fast as it decodes, sampling memory, goroutines
 // and Mats 20 times.
 func soak(ctx context.Context, m *inference.Model, g *inference.Garment, source string, n int64) (soakReport, error) {
@@ -83,40 +84,34 @@ func soak(ctx context.Context, m *inference.Model, g *inference.Garment, source 
 		return rep, err
 	}
 	defer src.Close()
-	p, err := inference.NewPipeline(m, inference.PipelineOptions{})
+	sess, err := startSession(m, g, live.SessionOptions{Display: true})
 	if err != nil {
 		return rep, err
 	}
-	p.SetGarment(g)
-	if err := p.Start(ctx); err != nil {
-		p.Close()
-		return rep, err
-	}
+	defer sess.Close()
+	p := sess.Pipeline()
 	var wg sync.WaitGroup
 	wg.Add(1)
-	go func() { // the display: takes every result
+	go func() { // the display: takes every frame, gives its images back
 		defer wg.Done()
-		for r := range p.Results() {
-			r.Close()
+		for f := range sess.Frames() {
+			f.Release()
 		}
 	}()
 	start := time.Now()
 	every := max(n/20, 1)
 	var readErr error
-	for i := int64(0); i < n; i++ {
-		f, err := src.Read()
-		if err != nil {
-			readErr = err
-			break
-		}
-		p.Submit(inference.Frame{Mat: f.Mat, Time: f.Time, Seq: f.Seq})
-		if (i+1)%every == 0 {
-			rep.Samples = append(rep.Samples, sample(i+1, start))
+	for read := int64(0); read < n && readErr == nil && ctx.Err() == nil; {
+		k := min(every, n-read)
+		readErr = sess.Feed(ctx, src, k)
+		read += k
+		if readErr == nil && read%every == 0 {
+			rep.Samples = append(rep.Samples, sample(read, start))
 		}
 	}
 	rep.Seconds = time.Since(start).Seconds()
 	st := p.Stats()
-	p.Close()
+	sess.Close()
 	wg.Wait()
 	if readErr != nil {
 		return rep, readErr
