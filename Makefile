@@ -4,11 +4,14 @@ SHELL := /bin/bash
 PY    := .venv/bin/python
 PY2   := .venv-torch2/bin/python
 BIN   := bin/mgvton
+# staticcheck, pinned and installed by setup into the git-ignored .gobin/
+STATICCHECK := .gobin/staticcheck
 GO_TEST_FLAGS ?= -timeout 30m -count=1
-export MGVTON_ORT_LIB ?= $(CURDIR)/lib/libonnxruntime.so
+# the GPU build from setup-gpu when it is there (it runs on the CPU too)
+export MGVTON_ORT_LIB ?= $(if $(wildcard lib/gpu/.complete),$(CURDIR)/lib/gpu/libonnxruntime.so,$(CURDIR)/lib/libonnxruntime.so)
 export CGO_ENABLED := 1
 
-.PHONY: setup setup-torch2 build run test test-go test-py test-py-torch2 bench clean
+.PHONY: setup setup-torch2 setup-gpu setup-lint lint build run test test-go test-py test-py-torch2 fuzz bench clean
 
 setup:
 	@scripts/setup.sh
@@ -17,18 +20,42 @@ setup:
 setup-torch2: setup
 	@scripts/setup-torch2.sh
 
+# a GPU build of ONNX Runtime + CUDA 12 / cuDNN 9 libraries in lib/gpu (never
+# part of setup or CI; ~1.5 GB download). 'mgvton -device auto' then uses an
+# NVIDIA GPU when the machine has one.
+setup-gpu: setup
+	@scripts/setup-gpu.sh
+
+# pinned ruff in .tools/ (not in the shared .venv); config in ruff.toml
+setup-lint:
+	@scripts/setup-lint.sh
+
 build: setup
 	go build -o $(BIN) .
 
 run: build
 	$(BIN)
 
-test: setup setup-torch2
+# the linters: ruff (Python), go vet and staticcheck (Go); findings fail the run
+lint: setup setup-lint
+	.tools/ruff/bin/ruff check training scripts
 	go vet ./...
+	$(STATICCHECK) ./...
+
+test: setup setup-torch2
+	$(MAKE) --no-print-directory lint
 	$(PY) -m pytest -q training/tests
 	$(PY2) -m pytest -q -p no:cacheprovider training/tests
 	go build -o $(BIN) .
 	go test $(GO_TEST_FLAGS) -tags matprofile ./...
+	$(MAKE) --no-print-directory fuzz
+
+# each fuzz target for a short while (FUZZTIME), after the corpus under
+# testdata/fuzz; a crash it finds is written there and fails the run
+FUZZTIME ?= 10s
+fuzz: setup
+	go test -run '^$$' -fuzz '^FuzzImageHeader$$' -fuzztime $(FUZZTIME) ./garments/
+	go test -run '^$$' -fuzz '^FuzzCatalog$$' -fuzztime $(FUZZTIME) ./garments/
 
 test-go: setup
 	go test $(GO_TEST_FLAGS) -tags matprofile ./...

@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"io"
+	"io/fs"
 	"math"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -299,10 +302,59 @@ func (r *Recorder) finish() error {
 	if err := r.f.Sync(); err != nil && encErr == nil {
 		errs = append(errs, &Error{Op: "record", Path: r.path, Err: errno(err)})
 	}
+	if err := r.rescueIfUnlinked(); err != nil {
+		errs = append(errs, err)
+	}
 	if err := r.f.Close(); err != nil {
 		errs = append(errs, &Error{Op: "record", Path: r.path, Err: errno(err)})
 	}
 	return errors.Join(errs...)
+}
+
+// ErrRescued: the clip's file or folder was deleted while recording; what
+// was recorded was written again at the Recorder's Path (the folder is
+// created again). Close returns it wrapped in an *Error that says so.
+var ErrRescued = errors.New("its folder was deleted while recording; the clip was saved again")
+
+// rescueIfUnlinked writes the clip out again if its file no longer is at
+// r.path (the folder or the file was deleted while ffmpeg wrote it): the
+// data lives on in the open file until it is closed, so it is copied to
+// r.path (creating the folder again) or, if that name is taken by another
+// file, to "NAME (recovered).mp4" beside it; r.path follows.
+func (r *Recorder) rescueIfUnlinked() error {
+	st, err := r.f.Stat()
+	if err != nil {
+		return &Error{Op: "record", Path: r.path, Err: errno(err)}
+	}
+	if cur, err := os.Stat(r.path); err == nil && os.SameFile(st, cur) {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(r.path), 0o755); err != nil {
+		return &Error{Op: "record", Path: r.path, Err: fmt.Errorf("the clip was deleted while recording and cannot be saved again: %w", errno(err))}
+	}
+	dst, err := os.OpenFile(r.path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	path := r.path
+	if errors.Is(err, fs.ErrExist) {
+		ext := filepath.Ext(r.path)
+		path = strings.TrimSuffix(r.path, ext) + " (recovered)" + ext
+		dst, err = os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	}
+	if err != nil {
+		return &Error{Op: "record", Path: r.path, Err: fmt.Errorf("the clip was deleted while recording and cannot be saved again: %w", errno(err))}
+	}
+	_, err = io.Copy(dst, io.NewSectionReader(r.f, 0, st.Size()))
+	if err == nil {
+		err = dst.Sync()
+	}
+	if cerr := dst.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(path)
+		return &Error{Op: "record", Path: r.path, Err: fmt.Errorf("the clip was deleted while recording and cannot be saved again: %w", errno(err))}
+	}
+	r.path = path
+	return &Error{Op: "record", Path: path, Reason: ErrRescued}
 }
 
 // discard closes and removes the output file: nothing playable is in it.

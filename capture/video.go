@@ -317,6 +317,9 @@ func (s *videoSource) readFailed(failures int) (newPass bool, err error) {
 		return false, &Error{Op: "read", Path: s.path, Err: err}
 	}
 	s.vc = nil
+	if _, err := os.Stat(s.abs); err != nil {
+		return false, &Error{Op: "read", Path: s.path, Reason: ErrNotFound, Err: fmt.Errorf("the file was deleted or moved while playing: %w", errno(err))}
+	}
 	vc, err := openVideoFile(s.abs)
 	if err != nil {
 		return false, &Error{Op: "read", Path: s.path, Reason: ErrCorrupt, Err: fmt.Errorf("reopen to loop: %w", err)}

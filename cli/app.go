@@ -24,7 +24,12 @@ func runApp(args []string) error {
 	model := fs.String("model", "", "start with this model folder (default: last used, else models/default)")
 	garment := fs.String("garment", "", "start wearing this catalog garment (default: last used)")
 	ortLib := fs.String("ort-lib", "", "ONNX Runtime library (default: $"+inference.LibraryEnv+", then lib/libonnxruntime.so)")
+	var device deviceFlag
+	device.register(fs)
 	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := device.apply(); err != nil {
 		return err
 	}
 	if os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
@@ -32,8 +37,11 @@ func runApp(args []string) error {
 			"tryon, video, record and bench work without one")
 	}
 	if err := inference.Init(*ortLib); err != nil {
-		return err
+		// The window still opens and shows the camera; choosing a model
+		// shows this error again where the user looks.
+		fmt.Fprintf(os.Stderr, "mgvton: %v; the app opens without try-on\n", err)
 	}
+	device.report()
 	lib, libErr := garments.OpenLibrary(garments.DefaultDirs())
 	if libErr != nil {
 		// The library is still usable (the bundled catalog loads); say why

@@ -17,6 +17,7 @@ import (
 	"mgvton/capture"
 	"mgvton/garments"
 	"mgvton/inference"
+	"mgvton/live"
 )
 
 func init() {
@@ -30,6 +31,8 @@ type benchReport struct {
 	Source       string  `json:"source"`
 	Garment      string  `json:"garment"`
 	CPUs         int     `json:"cpus"`
+	Device       string  `json:"device"`         // where the graphs ran: cpu or cuda
+	GPU          string  `json:"gpu,omitempty"`  // the GPU's model when Device is cuda
 	ModelFPS     float64 `json:"model_fps"`      // warp + gen, one frame after another
 	WarpMS       float64 `json:"warp_ms_p50"`    // offline warp run
 	GenMS        float64 `json:"gen_ms_p50"`     // offline gen run
@@ -48,7 +51,7 @@ type benchReport struct {
 }
 
 func runBench(args []string) error {
-	fs := newFlags("bench", "[-model DIR] [-frames N] [-source SRC] [-json]")
+	fs := newFlags("bench", "[-model DIR] [-frames N] [-source SRC] [-soak N] [-json]")
 	var mf modelFlags
 	mf.register(fs)
 	frames := fs.Int("frames", 300, "live frames to run (at the source's own rate)")
@@ -56,6 +59,7 @@ func runBench(args []string) error {
 	source := fs.String("source", "demo", "frame source: demo, cam:N, a video file or an image folder")
 	garment := fs.String("garment", "", "garment image or catalog id (default: the first catalog garment)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
+	soakFrames := fs.Int64("soak", 0, "instead: run the live pipeline for this many frames of the looping source, read as fast as it decodes, and report memory, goroutines and Mats over time")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -80,9 +84,22 @@ func runBench(args []string) error {
 	if err != nil {
 		return err
 	}
+	if *soakFrames > 0 {
+		rep, err := soak(ctx, m, g, *source, *soakFrames)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return json.NewEncoder(os.Stdout).Encode(rep)
+		}
+		printSoak(rep)
+		return nil
+	}
 	w, h := m.Size()
 	rep := benchReport{Model: m.Manifest.Name, InputSize: fmt.Sprintf("%dx%d", w, h), Source: *source,
 		Garment: *garment, CPUs: runtime.NumCPU()}
+	dev, _, gpu := inference.ChosenDevice()
+	rep.Device, rep.GPU = string(dev), gpu
 
 	// 1. The model alone: warp then gen on one crop, repeated.
 	if err := benchOffline(ctx, m, g, *source, *offline, &rep); err != nil {
@@ -96,7 +113,11 @@ func runBench(args []string) error {
 	if *asJSON {
 		return json.NewEncoder(os.Stdout).Encode(rep)
 	}
-	fmt.Printf("model %s (%s) on %d CPUs, source %s, garment %s\n", rep.Model, rep.InputSize, rep.CPUs, rep.Source, rep.Garment)
+	on := fmt.Sprintf("%d CPUs", rep.CPUs)
+	if rep.GPU != "" {
+		on = rep.GPU
+	}
+	fmt.Printf("model %s (%s) on %s, source %s, garment %s\n", rep.Model, rep.InputSize, on, rep.Source, rep.Garment)
 	fmt.Printf("  model:   %.2f fps (warp %.1f ms + gen %.1f ms, p50)\n", rep.ModelFPS, rep.WarpMS, rep.GenMS)
 	fmt.Printf("  live:    display %.1f fps, warp %.2f fps, source %.1f fps\n", rep.DisplayFPS, rep.WarpFPS, rep.SourceFPS)
 	fmt.Printf("  latency: p50 %.0f ms, p95 %.0f ms; dropped %d of %d; try-on on %.0f%% of shown frames\n",
@@ -138,39 +159,35 @@ func benchOffline(ctx context.Context, m *inference.Model, g *inference.Garment,
 	return nil
 }
 
+// benchLive runs the live session the app runs (source -> pipeline ->
+// display conversion), with a "window" that takes every frame it can and
+// gives its images back at once.
 func benchLive(ctx context.Context, m *inference.Model, g *inference.Garment, source string, n int, rep *benchReport) error {
-	src, p, err := startLive(ctx, m, g, source)
+	sess, src, err := startLive(m, g, source, live.SessionOptions{Display: true})
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	defer p.Close()
+	defer sess.Close()
+	p := sess.Pipeline()
 	var shown, applied int64
 	var wg sync.WaitGroup
 	wg.Add(1)
-	go func() { // the "display": takes every result it can
+	go func() { // the display: ends when the session closes Frames
 		defer wg.Done()
-		for r := range p.Results() {
+		for f := range sess.Frames() {
 			shown++
-			if r.Applied {
+			if f.TryOn != nil {
 				applied++
 			}
-			r.Close()
+			f.Release()
 		}
 	}()
 	start := time.Now()
-	var readErr error
-	for i := 0; i < n; i++ {
-		f, err := src.Read()
-		if err != nil {
-			readErr = err
-			break
-		}
-		p.Submit(inference.Frame{Mat: f.Mat, Time: f.Time, Seq: f.Seq})
-	}
+	readErr := sess.Feed(ctx, src, int64(n))
 	elapsed := time.Since(start).Seconds()
 	st := p.Stats()
-	p.Close()
+	sess.Close()
 	wg.Wait()
 	if readErr != nil && !errors.Is(readErr, io.EOF) {
 		return readErr

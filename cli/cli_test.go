@@ -89,6 +89,36 @@ func TestTryOnWritesAnImage(t *testing.T) {
 	}
 }
 
+func TestRealEvalWritesItsReport(t *testing.T) {
+	matleak.Check(t)
+	in, out := t.TempDir(), t.TempDir()
+	data, err := os.ReadFile("../inference/testdata/person.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(in, "a.png"), data, 0o644)
+	code, stderr := run(t, "realeval", "-q", "-model", fixtureModel, "-in", in,
+		"-garment", "../inference/testdata/garment.png", "-o", out)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var rep struct {
+		Summary struct{ Frames int } `json:"summary"`
+	}
+	js, err := os.ReadFile(filepath.Join(out, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(js, &rep); err != nil || rep.Summary.Frames != 1 {
+		t.Errorf("report.json: %d frames (%v); want 1", rep.Summary.Frames, err)
+	}
+	for _, name := range []string{"report.md", "sheet.jpg"} {
+		if _, err := os.Stat(filepath.Join(out, name)); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
 func TestVideoKeepsRateAndDuration(t *testing.T) {
 	matleak.Check(t)
 	dir := t.TempDir()
@@ -220,6 +250,9 @@ func TestBadInputGivesOneLineAndNoOutput(t *testing.T) {
 		{"missing video", []string{"video", "-model", fixtureModel, "-in", filepath.Join(dir, "none.mp4"), "-garment", garment, "-o", vout}, "none.mp4"},
 		{"truncated video", []string{"video", "-q", "-model", fixtureModel, "-in", truncated, "-garment", garment, "-o", vout}, "cut.mp4"},
 		{"video to png", []string{"video", "-model", fixtureModel, "-in", truncated, "-garment", garment, "-o", out}, "out.png"},
+		{"realeval missing input", []string{"realeval", "-model", fixtureModel, "-in", filepath.Join(dir, "nophotos"), "-garment", garment, "-o", filepath.Join(dir, "re")}, "nophotos"},
+		{"realeval corrupt photo", []string{"realeval", "-q", "-model", fixtureModel, "-in", dir, "-garment", garment, "-o", filepath.Join(dir, "re")}, "bomb.png"},
+		{"realeval bad paste", []string{"realeval", "-model", fixtureModel, "-in", dir, "-garment", garment, "-paste", "half", "-o", filepath.Join(dir, "re")}, "half"},
 		{"bad flag", []string{"tryon", "-bogus"}, ""},
 		{"unknown command", []string{"dance"}, "dance"},
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,26 +16,77 @@ import (
 	"mgvton/garments"
 	"mgvton/inference"
 	"mgvton/internal/fsutil"
+	"mgvton/live"
 )
 
 // modelFlags are the flags every command that runs the model shares.
 type modelFlags struct {
 	dir    string
 	ortLib string
+	device deviceFlag
 }
 
 func (f *modelFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.dir, "model", "", "model folder (default: models/default)")
 	fs.StringVar(&f.ortLib, "ort-lib", "", "ONNX Runtime library (default: $"+inference.LibraryEnv+", then lib/libonnxruntime.so)")
+	f.device.register(fs)
 }
 
 // load loads the model folder named by the flags.
 func (f *modelFlags) load() (*inference.Model, error) {
+	if err := f.device.apply(); err != nil {
+		return nil, err
+	}
 	dir := f.dir
 	if dir == "" {
 		dir = inference.DefaultModelDir()
 	}
-	return inference.LoadModel(dir, inference.Options{LibraryPath: f.ortLib})
+	m, err := inference.LoadModel(dir, inference.Options{LibraryPath: f.ortLib})
+	if err != nil {
+		return nil, err
+	}
+	f.device.report()
+	return m, nil
+}
+
+// deviceFlag is -device: where the graphs run. It is a flag.Value so that a
+// wrong name is refused while the flags are parsed, before any work.
+type deviceFlag struct {
+	dev   inference.Device
+	given bool
+}
+
+func (d *deviceFlag) register(fs *flag.FlagSet) {
+	d.dev = inference.DeviceAuto
+	fs.Var(d, "device", "where the graphs run: auto (CUDA when a GPU and 'make setup-gpu' are there, else CPU), cpu or cuda")
+}
+
+func (d *deviceFlag) String() string {
+	if d == nil || d.dev == "" {
+		return string(inference.DeviceAuto)
+	}
+	return string(d.dev)
+}
+
+func (d *deviceFlag) Set(s string) error {
+	dev, err := inference.ParseDevice(s)
+	if err != nil {
+		return err
+	}
+	d.dev, d.given = dev, true
+	return nil
+}
+
+// apply sets the device before the runtime starts.
+func (d *deviceFlag) apply() error { return inference.SetDevice(d.dev) }
+
+// report says on stderr which device was chosen when there was a choice to
+// make: always on a GPU, and when -device was given.
+func (d *deviceFlag) report() {
+	dev, why, _ := inference.ChosenDevice()
+	if dev == inference.DeviceCUDA || d.given {
+		fmt.Fprintf(os.Stderr, "mgvton: running on %s (%s)\n", dev, why)
+	}
 }
 
 // garmentImage returns the garment image and mask for spec: an image file
@@ -126,25 +178,39 @@ func checkOutput(path string, exts ...string) error {
 	return fsutil.CheckDir(filepath.Dir(path))
 }
 
-// startLive opens a real-time, looping source and starts a live pipeline
-// dressing people in g. The caller closes both (the pipeline first).
-func startLive(ctx context.Context, m *inference.Model, g *inference.Garment, source string) (capture.Source, *inference.Pipeline, error) {
+// startLive opens a real-time, looping source and a live session whose
+// pipeline dresses people in g. The caller feeds the session from the
+// source (Session.Feed) and closes both (the session first).
+func startLive(m *inference.Model, g *inference.Garment, source string, opts live.SessionOptions) (*live.Session, capture.Source, error) {
 	src, err := capture.Open(source, capture.Options{RealTime: true, Loop: true})
 	if err != nil {
 		return nil, nil, err
 	}
-	p, err := inference.NewPipeline(m, inference.PipelineOptions{})
+	sess, err := startSession(m, g, opts)
 	if err != nil {
 		src.Close()
 		return nil, nil, err
 	}
-	p.SetGarment(g)
-	if err := p.Start(ctx); err != nil {
-		p.Close()
-		src.Close()
-		return nil, nil, err
+	return sess, src, nil
+}
+
+// startSession makes a live session with a started pipeline dressing
+// people in g. Its errors are not logged: commands report them.
+func startSession(m *inference.Model, g *inference.Garment, opts live.SessionOptions) (*live.Session, error) {
+	p, err := inference.NewPipeline(m, inference.PipelineOptions{})
+	if err != nil {
+		return nil, err
 	}
-	return src, p, nil
+	p.SetGarment(g)
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	sess := live.NewSession(opts)
+	if err := sess.SetPipeline(p); err != nil {
+		sess.Close()
+		return nil, err
+	}
+	return sess, nil
 }
 
 // recoverOutputs renames the clips and snapshots that an earlier run left

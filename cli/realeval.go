@@ -27,6 +27,7 @@ func runRealEval(args []string) error {
 	maxFrames := fs.Int("frames", 0, "measure at most this many pictures (0: all)")
 	every := fs.Int("every", 1, "video: measure one frame in this many")
 	rows := fs.Int("rows", 24, "contact sheet: at most this many rows")
+	paste := fs.String("paste", "body", "paste-back: body (only the garment region) or whole (the whole crop, as before person models; for comparison)")
 	quiet := fs.Bool("q", false, "no line per picture")
 	out := fs.String("o", "", "output folder (report.json, report.md, sheet.jpg)")
 	if err := parse(fs, args); err != nil {
@@ -37,6 +38,9 @@ func runRealEval(args []string) error {
 	}
 	if *out == "" {
 		return errors.New("-o is required")
+	}
+	if *paste != "body" && *paste != "whole" {
+		return fmt.Errorf("-paste %q: want body or whole", *paste)
 	}
 	mode, err := framingMode(*frame)
 	if err != nil {
@@ -54,7 +58,8 @@ func runRealEval(args []string) error {
 		return err
 	}
 	opts := realeval.Options{In: *in, Out: *out, Garment: filepath.Base(*garment), Model: m.Manifest.Name,
-		Sequence: *seq, MaxFrames: *maxFrames, Every: *every, SheetRows: *rows, Framing: mode}
+		Sequence: *seq, MaxFrames: *maxFrames, Every: *every, SheetRows: *rows, Framing: mode,
+		WholeCrop: *paste == "whole"}
 	if !*quiet {
 		opts.Log = os.Stderr
 	}

@@ -7,14 +7,11 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"sync"
 	"time"
 
-	"gocv.io/x/gocv"
-
 	"mgvton/capture"
-	"mgvton/inference"
 	"mgvton/internal/fsutil"
+	"mgvton/live"
 )
 
 func init() {
@@ -53,12 +50,17 @@ func runRecord(args []string) error {
 	if err != nil {
 		return err
 	}
-	src, p, err := startLive(ctx, m, g, *source)
+	// A write error stops reading at once.
+	readCtx, cancelRead := context.WithCancel(ctx)
+	defer cancelRead()
+	sess, src, err := startLive(m, g, *source, live.SessionOptions{SideBySide: *sideBySide,
+		OnError: func(error) { cancelRead() }})
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	defer p.Close()
+	defer sess.Close()
+	sess.SetMirror(*mirror)
 
 	tmp, err := fsutil.TempPath(*out)
 	if err != nil {
@@ -66,55 +68,21 @@ func runRecord(args []string) error {
 	}
 	os.Remove(tmp) // the recorder creates it exclusively
 	defer os.Remove(tmp)
-	rec, err := capture.NewRecorder(tmp, capture.RecorderOptions{FPS: 30})
-	if err != nil {
+	if err := sess.StartRecording(tmp); err != nil {
 		return err
 	}
-	defer rec.Close()
-
-	// Reader: source -> pipeline, for the given wall time.
-	var wg sync.WaitGroup
-	var readErr error
+	p := sess.Pipeline()
+	// Source -> pipeline -> recorder (each frame with its capture time),
+	// for the given wall time.
 	deadline := time.Now().Add(time.Duration(*seconds * float64(time.Second)))
-	readCtx, cancelRead := context.WithDeadline(ctx, deadline)
-	defer cancelRead()
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		defer p.Close() // ends Results
-		for readCtx.Err() == nil {
-			f, err := src.Read()
-			if err != nil {
-				readErr = err
-				return
-			}
-			if *mirror {
-				gocv.Flip(f.Mat, &f.Mat, 1)
-			}
-			p.Submit(inference.Frame{Mat: f.Mat, Time: f.Time, Seq: f.Seq})
-		}
-	}()
-	// Writer: pipeline -> recorder, with each frame's capture time.
-	frame := gocv.NewMat()
-	defer frame.Close()
-	var writeErr error
-	n := 0
-	for res := range p.Results() {
-		if writeErr == nil {
-			img := res.TryOn
-			if *sideBySide {
-				capture.SideBySide(&frame, res.Frame, res.TryOn)
-				img = frame
-			}
-			writeErr = rec.Write(img, res.Time)
-			n++
-		}
-		res.Close()
-		if writeErr != nil {
-			cancelRead()
-		}
-	}
-	wg.Wait()
+	feedCtx, cancelFeed := context.WithDeadline(readCtx, deadline)
+	defer cancelFeed()
+	readErr := sess.Feed(feedCtx, src, 0)
+	sess.StopPipeline() // the results still in flight reach the recorder
+	stats := p.Stats()
+	writeErr := sess.RecordingErr()
+	n := sess.RecordedFrames()
+	recPath, closeErr := sess.StopRecording()
 	if writeErr != nil {
 		return writeErr
 	}
@@ -124,13 +92,17 @@ func runRecord(args []string) error {
 	if ctx.Err() != nil {
 		return errors.New("interrupted; no clip written")
 	}
-	if err := rec.Close(); err != nil {
-		return err
+	if errors.Is(closeErr, capture.ErrRescued) {
+		// The folder was deleted while recording; the clip was written
+		// again (the folder re-created) and is committed as usual.
+		fmt.Fprintf(os.Stderr, "mgvton: %v\n", closeErr)
+		tmp = recPath
+	} else if closeErr != nil {
+		return closeErr
 	}
 	if err := fsutil.Commit(tmp, *out); err != nil {
 		return err
 	}
-	st := p.Stats()
-	fmt.Fprintf(os.Stderr, "wrote %s: %d frames in %.1f s (warp %.2f fps, %d dropped)\n", *out, n, *seconds, float64(st.Warp.Out)/(*seconds), st.Dropped())
+	fmt.Fprintf(os.Stderr, "wrote %s: %d frames in %.1f s (warp %.2f fps, %d dropped)\n", *out, n, *seconds, float64(stats.Warp.Out)/(*seconds), stats.Dropped())
 	return nil
 }

@@ -102,7 +102,7 @@ func runVideo(args []string) error {
 		if err != nil {
 			return err
 		}
-		res, err := p.Process(ctx, inference.Frame{Mat: f.Mat, Time: f.Time, Seq: f.Seq})
+		res, err := p.Process(ctx, inference.Frame{Mat: f.Mat, Time: f.Time, PTS: f.PTS, Seq: f.Seq})
 		if err != nil {
 			return err
 		}
@@ -125,7 +125,12 @@ func runVideo(args []string) error {
 	if n == 0 {
 		return fmt.Errorf("input %s: no frames", *in)
 	}
-	if err := rec.Close(); err != nil {
+	if err := rec.Close(); errors.Is(err, capture.ErrRescued) {
+		// The folder was deleted while recording; the clip was written
+		// again (the folder re-created) and is committed as usual.
+		fmt.Fprintf(os.Stderr, "mgvton: %v\n", err)
+		tmp = rec.Path()
+	} else if err != nil {
 		return err
 	}
 	if err := fsutil.Commit(tmp, *out); err != nil {

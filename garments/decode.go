@@ -1,8 +1,10 @@
 package garments
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"image/png"
 	"io"
 	"io/fs"
 	"os"
@@ -77,6 +79,15 @@ func unpath(err error) error {
 func decodePhoto(data []byte, h Header) (bgr, alpha gocv.Mat, err error) {
 	// IMReadUnchanged keeps alpha and 16-bit depth and, unlike the other
 	// flags, does not apply EXIF orientation: that is done below, by us.
+	if h.Format == PNG {
+		// libpng reports damaged pixel data on stderr itself ("libpng error:
+		// bad adaptive filter value") before OpenCV returns an empty Mat, so
+		// a broken PNG printed two messages. Go's decoder checks the same
+		// data quietly; OpenCV still does the real decode (16-bit, alpha).
+		if _, err := png.Decode(bytes.NewReader(data)); err != nil {
+			return gocv.Mat{}, gocv.Mat{}, fmt.Errorf("%w: the decoder rejected it (%v)", ErrCorrupt, err)
+		}
+	}
 	raw, err := gocv.IMDecode(data, gocv.IMReadUnchanged)
 	if err != nil {
 		return gocv.Mat{}, gocv.Mat{}, err

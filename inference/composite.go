@@ -38,7 +38,10 @@ type Body struct {
 	LeftShoulder, RightShoulder Keypoint
 	LeftElbow, RightElbow       Keypoint
 	LeftWrist, RightWrist       Keypoint
-	LeftHip, RightHip           Keypoint
+	// LeftHand, RightHand are the middle of the pinky, index and thumb
+	// keypoints.
+	LeftHand, RightHand Keypoint
+	LeftHip, RightHip   Keypoint
 }
 
 // Close releases the mask. It is safe on a nil Body and more than once.
@@ -84,9 +87,13 @@ const (
 	torsoDown   = 0.12 // below the hip line
 	torsoLength = 1.35 // shoulder line to hip line, when the hips are not seen
 	hipWidth    = 0.75 // hip keypoint distance, when the hips are not seen
-	collarUp    = 0.10 // the garment's top edge at the sides of the neck, above the shoulder line
-	collarDip   = 0.22 // how far the neckline dips below that at the centre
-	neckHalf    = 0.34 // half the neckline's width
+	ceilingUp   = 0.35 // nothing above this height over the shoulder line is replaced
+	headHalf    = 0.27 // the head's half width (at least; 0.7 ear distances if larger)
+	headTall    = 1.3  // the head's height above its centre, in half widths
+	headChin    = 1.0  // the chin below the head's centre, in half widths
+	earDrop     = 0.47 // ear line above the shoulder line, when no face point is seen
+	neckHalfW   = 0.17 // the neck's half width
+	neckBottom  = 0.08 // the neck's exclusion ends this far above the shoulder line
 	forearmR    = 0.15 // forearm radius
 	handLen     = 0.45 // the hand beyond the wrist, in forearm lengths
 	handR       = 0.20 // hand radius
@@ -178,50 +185,92 @@ func (g bodyGeometry) hipAt(side, out, t float64) vec2 {
 	return g.hipMid.add(g.hipU.scale(s * g.sw)).add(g.v.scale(t * g.sw))
 }
 
-// collar returns the polygon above the garment's top edge (the head, hair
-// and neck), reaching far above the shoulders and wide beyond them, shifted
-// down by margin pixels.
-func (g bodyGeometry) collar(margin float64) []vec2 {
-	const n = 24
-	far := 40.0 // shoulder widths: beyond any frame
-	pts := make([]vec2, 0, n+3)
-	for i := 0; i <= n; i++ {
-		s := -3 + 6*float64(i)/n
-		t := -collarUp
-		if d := s / neckHalf; d > -1 && d < 1 {
-			t += collarDip * (1 - d*d)
-		}
-		pts = append(pts, g.at(s, t).add(g.v.scale(margin)))
+// ceiling returns the polygon above the highest a garment reaches (well
+// over the shoulder tops), grown down by margin pixels.
+func (g bodyGeometry) ceiling(margin float64) []vec2 {
+	const far = 40.0 // shoulder widths: beyond any frame
+	m := g.v.scale(margin)
+	return []vec2{g.at(-far, -ceilingUp).add(m), g.at(far, -ceilingUp).add(m), g.at(far, -far), g.at(-far, -far)}
+}
+
+// head returns the head (face, hair, chin) as an ellipse polygon grown by
+// margin pixels, centred between the ears and the nose as far as they are
+// seen, else where the ears sit over the shoulders.
+func (b *Body) head(g bodyGeometry, margin float64) []vec2 {
+	c := g.at(0, -earDrop)
+	half := headHalf * g.sw
+	ears := b.LeftEar.ok() && b.RightEar.ok()
+	switch {
+	case ears && b.Nose.ok():
+		c = b.LeftEar.pt().add(b.RightEar.pt()).scale(0.5).add(b.Nose.pt()).scale(0.5)
+	case ears:
+		c = b.LeftEar.pt().add(b.RightEar.pt()).scale(0.5)
+	case b.Nose.ok():
+		c = b.Nose.pt()
 	}
-	pts = append(pts, g.at(3, -far), g.at(-3, -far))
-	// Beyond three shoulder widths sideways everything above the line is
-	// also out: close the polygon along far-out sides.
-	left := g.at(-far, -collarUp).add(g.v.scale(margin))
-	right := g.at(far, -collarUp).add(g.v.scale(margin))
-	out := make([]vec2, 0, len(pts)+4)
-	out = append(out, left)
-	out = append(out, pts[:n+1]...)
-	out = append(out, right, g.at(far, -far), g.at(-far, -far))
-	return out
+	if ears {
+		half = max(half, 0.7*b.LeftEar.pt().sub(b.RightEar.pt()).len())
+	}
+	const n = 32
+	pts := make([]vec2, n)
+	for i := range pts {
+		t := 2 * math.Pi * float64(i) / n
+		// Taller above the centre (hair) than below it (the chin).
+		tall := headTall * half
+		if math.Sin(t) > 0 {
+			tall = headChin * half
+		}
+		pts[i] = c.add(g.u.scale(math.Cos(t) * (half + margin))).add(g.v.scale(math.Sin(t) * (tall + margin)))
+	}
+	return pts
+}
+
+// neck returns the neck between the head and the shoulders: a band under
+// the head's centre down to just above the shoulder line.
+func (b *Body) neck(g bodyGeometry) []vec2 {
+	head := b.head(g, 0)
+	var c vec2
+	for _, p := range head {
+		c = c.add(p)
+	}
+	c = c.scale(1 / float64(len(head)))
+	// The head centre, in the body frame.
+	d := c.sub(g.mid)
+	s := (d.x*g.u.x + d.y*g.u.y) / g.sw
+	t := (d.x*g.v.x + d.y*g.v.y) / g.sw
+	if t >= -neckBottom {
+		return nil // a head bowed to the shoulders: no neck shows
+	}
+	return []vec2{g.at(s-neckHalfW, t), g.at(s+neckHalfW, t), g.at(s+neckHalfW, -neckBottom), g.at(s-neckHalfW, -neckBottom)}
 }
 
 // forearms returns the capsules (segment + radius, px) of the forearms and
 // hands that are in view.
 func (b *Body) forearms(g bodyGeometry) []capsule {
 	var out []capsule
-	for _, arm := range [][2]Keypoint{{b.LeftElbow, b.LeftWrist}, {b.RightElbow, b.RightWrist}} {
-		e, w := arm[0], arm[1]
+	for _, arm := range [][3]Keypoint{{b.LeftElbow, b.LeftWrist, b.LeftHand}, {b.RightElbow, b.RightWrist, b.RightHand}} {
+		e, w, h := arm[0], arm[1], arm[2]
 		if !w.ok() {
 			continue
 		}
-		if !e.ok() {
-			// A hand with no elbow in view: keep a disc around the wrist.
-			out = append(out, capsule{w.pt(), w.pt(), handR * g.sw})
-			continue
+		if e.ok() {
+			out = append(out, capsule{e.pt(), w.pt(), forearmR * g.sw})
 		}
-		fore := w.pt().sub(e.pt())
-		out = append(out, capsule{e.pt(), w.pt(), forearmR * g.sw},
-			capsule{w.pt(), w.pt().add(fore.scale(handLen)), handR * g.sw})
+		// The hand: from the wrist past the hand keypoints, or along the
+		// forearm without them.
+		var tip vec2
+		r := handR * g.sw
+		switch {
+		case h.ok():
+			d := h.pt().sub(w.pt())
+			tip = w.pt().add(d.scale(1.5))
+			r = max(r, 0.9*d.len())
+		case e.ok():
+			tip = w.pt().add(w.pt().sub(e.pt()).scale(handLen))
+		default:
+			tip = w.pt()
+		}
+		out = append(out, capsule{w.pt(), tip, r})
 	}
 	return out
 }
@@ -234,7 +283,7 @@ type capsule struct {
 // Compositor puts a try-on back into the camera frame at the frame's
 // resolution. With a Body it replaces only the garment region: the model's
 // garment masks plus the old upper garment's area on the torso, minus the
-// head and neck above the collar and the forearms and hands, with a
+// head, the neck above the shoulders and the forearms and hands, with a
 // feathered edge inside the person mask; pixels outside the person mask are
 // left bit-identical. Without a Body it pastes the whole crop back with a
 // feathered border (the behaviour before person models). A Compositor keeps
@@ -372,18 +421,24 @@ func (c *Compositor) Composite(dst *gocv.Mat, gen, warp tensors, box image.Recta
 		fillPoly(&c.torso, torso, off, 255)
 		gocv.BitwiseAnd(c.torso, c.gate, &c.torso)
 		gocv.Max(c.region, c.torso, &c.region)
-		// Head, hair and neck above the collar, and forearms and hands,
-		// keep the camera's pixels.
-		col := geo.collar(float64(radius))
-		poly := make([]image.Point, len(col))
-		for i, p := range col {
-			poly[i] = p.round()
+		// The head and neck, anything far above the shoulders, and the
+		// forearms and hands keep the camera's pixels. The head's and the
+		// ceiling's zones are grown by the feather's radius: the blur
+		// cannot reach the face.
+		for _, zone := range [][]vec2{geo.ceiling(float64(radius)), body.head(geo, float64(radius)), body.neck(geo)} {
+			if len(zone) > 0 {
+				fillPoly(&c.region, roundAll(zone), off, 0)
+			}
 		}
-		fillPoly(&c.region, poly, off, 0)
 		for _, cap := range body.forearms(geo) {
 			drawCapsule(&c.region, cap, off, float64(radius), 0)
 		}
 	}
+	// Gate by the person before the feather too, so that what the model
+	// painted over the room cannot bleed into the person (the neck's edge)
+	// through the blur; the garment's edge on the silhouette is feathered
+	// inwards.
+	gocv.Min(c.region, c.gate, &c.region)
 	k := 2*radius + 1
 	gocv.GaussianBlur(c.region, &c.alpha, image.Pt(k, k), sigma, sigma, gocv.BorderReplicate)
 	gocv.Min(c.alpha, c.gate, &c.alpha)
@@ -539,6 +594,14 @@ func clampPt(p image.Point) image.Point {
 
 type vec2 struct{ x, y float64 }
 
+func roundAll(ps []vec2) []image.Point {
+	out := make([]image.Point, len(ps))
+	for i, p := range ps {
+		out[i] = p.round()
+	}
+	return out
+}
+
 func (a vec2) add(b vec2) vec2      { return vec2{a.x + b.x, a.y + b.y} }
 func (a vec2) sub(b vec2) vec2      { return vec2{a.x - b.x, a.y - b.y} }
 func (a vec2) scale(s float64) vec2 { return vec2{a.x * s, a.y * s} }
@@ -563,6 +626,17 @@ func bodyFromPerson(b *Body, p *person.Person, w, h int) bool {
 		k := p.Keypoints[i]
 		return kp(i, min(k.Visibility, k.Presence))
 	}
+	hand := func(ids ...int) Keypoint {
+		var k Keypoint
+		k.Score = 1
+		for _, i := range ids {
+			q := p.Keypoints[i]
+			k.X += q.X / float64(len(ids))
+			k.Y += q.Y / float64(len(ids))
+			k.Score = min(k.Score, q.Visibility, q.Presence)
+		}
+		return k
+	}
 	lh, rh := p.Keypoints[person.LeftHip], p.Keypoints[person.RightHip]
 	hx, hy := (lh.X+rh.X)/2, (lh.Y+rh.Y)/2
 	hip := 0.0
@@ -581,6 +655,8 @@ func bodyFromPerson(b *Body, p *person.Person, w, h int) bool {
 		RightElbow:    seen(person.RightElbow),
 		LeftWrist:     seen(person.LeftWrist),
 		RightWrist:    seen(person.RightWrist),
+		LeftHand:      hand(person.LeftPinky, person.LeftIndex, person.LeftThumb),
+		RightHand:     hand(person.RightPinky, person.RightIndex, person.RightThumb),
 		LeftHip:       kp(person.LeftHip, hip),
 		RightHip:      kp(person.RightHip, hip),
 	}

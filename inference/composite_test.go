@@ -3,6 +3,7 @@ package inference
 import (
 	"image"
 	"image/color"
+	"math"
 	"math/rand"
 	"testing"
 
@@ -14,14 +15,18 @@ import (
 // synthBody is a person drawn into a w x h frame at scale s (1 = a
 // 320x240 frame): a head disc and a torso with arms, the forearms crossing
 // in front of the torso. The caller closes the Body.
-func synthBody(w, h int, s float64) *Body {
+func synthBody(w, h int, s float64) *Body { return synthBodyHead(w, h, s, 60) }
+
+// synthBodyHead is synthBody with the head's centre (and nose) at headY:
+// 60 upright, 80 bowed so that the chin nearly meets the shoulder line.
+func synthBodyHead(w, h int, s, headY float64) *Body {
 	p := func(x, y float64) image.Point { return image.Pt(int(x*s), int(y*s)) }
 	kp := func(x, y float64) Keypoint { return Keypoint{x * s, y * s, 0.9} }
 	mask := gocv.NewMatWithSize(h, w, gocv.MatTypeCV8UC1)
 	mask.SetTo(gocv.Scalar{})
 	white := color.RGBA{255, 255, 255, 0}
-	gocv.Circle(&mask, p(160, 60), int(32*s), white, -1)                       // head
-	gocv.Rectangle(&mask, image.Rectangle{p(148, 80), p(172, 112)}, white, -1) // neck
+	gocv.Circle(&mask, p(160, headY), int(20*s), white, -1)                    // head
+	gocv.Rectangle(&mask, image.Rectangle{p(150, 76), p(170, 112)}, white, -1) // neck
 	torso := gocv.NewPointsVectorFromPoints([][]image.Point{{p(104, 100), p(216, 100), p(200, 240), p(120, 240)}})
 	gocv.FillPoly(&mask, torso, white)
 	torso.Close()
@@ -31,7 +36,7 @@ func synthBody(w, h int, s float64) *Body {
 	}
 	return &Body{
 		Mask:          mask,
-		Nose:          kp(160, 60),
+		Nose:          kp(160, headY),
 		LeftShoulder:  kp(200, 110), // the person's left is the picture's right
 		RightShoulder: kp(120, 110),
 		LeftElbow:     kp(220, 160),
@@ -71,17 +76,19 @@ func paintAll(w, h int, maskValue float32) (gen, warp tensors) {
 func TestCompositeWithBody(t *testing.T) {
 	matleak.Check(t)
 	const fw, fh = 320, 240
-	body := synthBody(fw, fh, 1)
-	defer body.Close()
 	box := image.Rect(70, 0, 250, 240)
 	for _, c := range []struct {
 		name      string
 		maskValue float32
+		headY     float64
 	}{
-		{"garment everywhere", 1},
-		{"no garment: the old garment's torso only", 0},
+		{"garment everywhere", 1, 60},
+		{"no garment: the old garment's torso only", 0, 60},
+		{"garment everywhere, head bowed to the shoulders", 1, 80},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			body := synthBodyHead(fw, fh, 1, c.headY)
+			defer body.Close()
 			frame := noiseFrame(fw, fh, 1)
 			defer frame.Close()
 			orig := frame.Clone()
@@ -113,11 +120,21 @@ func TestCompositeWithBody(t *testing.T) {
 			if outside == 0 || changedOutside != 0 {
 				t.Errorf("pixels outside the person changed: got %d of %d; want 0", changedOutside, outside)
 			}
-			// The head and neck (above the collar) keep the camera's pixels.
-			for y := 28; y < 100; y++ {
+			// The head and the neck keep the camera's pixels, down to the
+			// shoulder line less the neck's margin (0.08 shoulder widths)
+			// and the feather's reach (6 px here).
+			for y := 28; y < 97; y++ {
 				for x := 128; x < 192; x++ {
 					if mask[y*fw+x] >= PersonThreshold && !same(x, y) {
 						t.Fatalf("face/neck pixel (%d,%d) changed", x, y)
+					}
+				}
+			}
+			// The whole head, however low it is.
+			for y := int(c.headY) - 20; y <= int(c.headY)+20; y++ {
+				for x := 140; x <= 180; x++ {
+					if math.Hypot(float64(x-160), float64(y)-c.headY) <= 20 && !same(x, y) {
+						t.Fatalf("head pixel (%d,%d) changed", x, y)
 					}
 				}
 			}
@@ -297,20 +314,64 @@ func TestProcessKeepsTheRoomAndTheFace(t *testing.T) {
 	if changedIn < inside/10 {
 		t.Errorf("pixels of the person changed: got %d of %d; want the garment drawn in", changedIn, inside)
 	}
-	// The head: everything above the higher shoulder by a quarter of the
-	// shoulder width.
-	sh := min(res.Body.LeftShoulder.Y, res.Body.RightShoulder.Y)
-	sw := res.Body.LeftShoulder.X - res.Body.RightShoulder.X
-	top := int(sh - 0.25*max(sw, -sw))
-	if top < 20 {
-		t.Fatalf("shoulders at y=%.0f: the demo frame should show a head above them", sh)
+	// The head: everything above the shoulder line by more than the
+	// highest a garment reaches (0.35 shoulder widths), and the face down
+	// to the chin (a box around the nose and ears reaching 0.15 shoulder
+	// widths below the nose).
+	bd := res.Body
+	sw := math.Hypot(bd.LeftShoulder.X-bd.RightShoulder.X, bd.LeftShoulder.Y-bd.RightShoulder.Y)
+	ceil := int(min(bd.LeftShoulder.Y, bd.RightShoulder.Y) - 0.35*sw)
+	if ceil < 20 {
+		t.Fatalf("shoulders at y=%.0f: the demo frame should show a head above them", bd.LeftShoulder.Y)
 	}
-	for y := 0; y < top; y++ {
+	face := image.Rect(int(min(bd.LeftEar.X, bd.RightEar.X, bd.Nose.X)), 0,
+		int(max(bd.LeftEar.X, bd.RightEar.X, bd.Nose.X)), int(bd.Nose.Y+0.15*sw))
+	for y := 0; y < res.TryOn.Rows(); y++ {
 		for x := 0; x < w; x++ {
+			if y >= ceil && !image.Pt(x, y).In(face) {
+				continue
+			}
 			i := 3 * (y*w + x)
 			if a[i] != b[i] || a[i+1] != b[i+1] || a[i+2] != b[i+2] {
-				t.Fatalf("pixel (%d,%d) above the shoulders changed", x, y)
+				t.Fatalf("head pixel (%d,%d) changed", x, y)
 			}
 		}
+	}
+}
+
+// TestProcessPassesThroughAHeldBox: when the person is lost the framer
+// holds the last box for a while, but with no person mask for the frame
+// the try-on could only be pasted over the room: the frame passes through.
+func TestProcessPassesThroughAHeldBox(t *testing.T) {
+	matleak.Check(t)
+	m := loadFixture(t, fixtureDir)
+	opts := PipelineOptions{Framing: FramingOn}
+	opts.FramingOpts.Person.Dir = personModelsForTest(t)
+	p, err := NewPipeline(m, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	p.SetGarment(fixtureGarment(t, m))
+	frame := demoFrame(t)
+	first, err := p.Process(t0ctx, Frame{Mat: frame.Clone()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first.Close()
+	if !first.Applied {
+		t.Fatal("demo frame: no try-on")
+	}
+	empty := gocv.NewMatWithSizeFromScalar(gocv.NewScalar(90, 120, 140, 0), frame.Rows(), frame.Cols(), gocv.MatTypeCV8UC3)
+	res, err := p.Process(t0ctx, Frame{Mat: empty})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Close()
+	if !res.Person || res.Applied {
+		t.Errorf("frame with nobody after a person: got Person=%v Applied=%v; want the box held and no try-on", res.Person, res.Applied)
+	}
+	if !equalMats(res.Frame, res.TryOn) {
+		t.Error("frame with nobody changed")
 	}
 }

@@ -1,6 +1,8 @@
 package inference
 
 import (
+	"context"
+	"image"
 	"testing"
 
 	"gocv.io/x/gocv"
@@ -74,4 +76,49 @@ func BenchmarkDisplayStage(b *testing.B) {
 			m.Close()
 		}
 	})
+}
+
+// BenchmarkDisplayFrame times the live display stage as it runs for every
+// shown frame (displayFrame: crop, hand-off to the warp stage, gen with the
+// latest warp, paste-back into the result) on a 1280x720 frame with the
+// fixture model and framing off. The frame copy stands in for the camera
+// read (C memory: not in bytes/op).
+func BenchmarkDisplayFrame(b *testing.B) {
+	m := loadFixture(b, fixtureDir)
+	p, err := NewPipeline(m, PipelineOptions{Framing: FramingOff})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer p.Close()
+	g := fixtureGarment(b, m)
+	p.SetGarment(g)
+	// The live slots without the stage goroutines: the warp result is
+	// made once, up front.
+	p.in = newSlot(func(f Frame) { f.Mat.Close() })
+	p.warpIn = newSlot(func(warpJob) {})
+	p.results = newSlot(func(r Result) { r.Close() })
+	frame := gocv.NewMatWithSizeFromScalar(gocv.NewScalar(30, 60, 90, 0), 720, 1280, gocv.MatTypeCV8UC3)
+	defer frame.Close()
+	if err := p.crop.load(frame, image.Rect(0, 0, 1280, 720)); err != nil {
+		b.Fatal(err)
+	}
+	warp := tensors{}
+	if err := m.warp(context.Background(), p.crop.person, g, warp); err != nil {
+		b.Fatal(err)
+	}
+	p.latest.warp, p.latest.garment = warp, g
+	gen := tensors{}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		res, err := p.displayFrame(context.Background(), Frame{Mat: frame.Clone(), Seq: int64(i)}, gen)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if !res.Applied {
+			b.Fatal("not applied")
+		}
+		res.Close()
+		p.warpIn.drain()
+	}
 }

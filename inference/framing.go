@@ -1,9 +1,13 @@
 package inference
 
 import (
+	"context"
 	"fmt"
 	"image"
 	"math"
+	"sync"
+	"sync/atomic"
+	"time"
 
 	"gocv.io/x/gocv"
 
@@ -46,6 +50,35 @@ type Framer struct {
 	hasBox bool
 	missed int
 	closed bool
+	cost   time.Duration // the person models' time for the last result
+	t0     time.Time     // stream time origin for the tracker's filter
+
+	// Live use (Start): the tracker runs on its own goroutine on the
+	// newest frame, and Box uses its latest result.
+	async struct {
+		in      *slot[trackJob]
+		cancel  context.CancelFunc
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		latest  *trackResult // not yet taken by Box
+		reset   atomic.Bool
+		started bool
+	}
+}
+
+// trackJob is a frame (a copy the tracker goroutine owns) to track.
+type trackJob struct {
+	frame gocv.Mat
+	at    time.Duration
+}
+
+// trackResult is the tracker goroutine's answer for one frame.
+type trackResult struct {
+	p     person.Person
+	found bool
+	w, h  int
+	cost  time.Duration
+	err   error
 }
 
 type rectF struct{ x, y, w, h float64 }
@@ -57,15 +90,67 @@ func NewFramer(opts FramingOptions) (*Framer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("inference: framing: %w", err)
 	}
-	return &Framer{opts: opts, tracker: t}, nil
+	return &Framer{opts: opts, tracker: t, t0: time.Now()}, nil
 }
 
-// Close releases the models. It is idempotent.
+// Start moves the person models to their own goroutine, for a live
+// stream: Box then hands each frame to it (replacing a frame it has not
+// started on) and returns at once with the box from the latest finished
+// frame, usually the one before. The display never waits for the pose
+// models; the person's keypoints and mask lag by a frame or so. The
+// goroutine stops when ctx is cancelled or at Close.
+func (f *Framer) Start(ctx context.Context) {
+	if f.async.started || f.closed {
+		return
+	}
+	f.async.started = true
+	ctx, f.async.cancel = context.WithCancel(ctx)
+	f.async.in = newSlot(func(j trackJob) { j.frame.Close() })
+	f.async.wg.Add(1)
+	go func() {
+		defer f.async.wg.Done()
+		for {
+			var job trackJob
+			select {
+			case <-ctx.Done():
+				return
+			case job = <-f.async.in.ch:
+			}
+			if f.async.reset.CompareAndSwap(true, false) {
+				f.tracker.Reset()
+			}
+			t0 := time.Now()
+			p, found, err := f.tracker.TrackAt(job.frame, job.at)
+			res := &trackResult{p: p, found: found, w: job.frame.Cols(), h: job.frame.Rows(),
+				cost: time.Since(t0), err: err}
+			job.frame.Close()
+			f.async.mu.Lock()
+			if old := f.async.latest; old != nil {
+				old.p.Close()
+			}
+			f.async.latest = res
+			f.async.mu.Unlock()
+		}
+	}()
+}
+
+// Close stops the tracker goroutine and releases the models. It is
+// idempotent.
 func (f *Framer) Close() error {
 	if f.closed {
 		return nil
 	}
 	f.closed = true
+	if f.async.started {
+		f.async.cancel()
+		f.async.wg.Wait()
+		f.async.in.close()
+		f.async.in.drain()
+		if r := f.async.latest; r != nil {
+			r.p.Close()
+			f.async.latest = nil
+		}
+	}
 	f.last.Close()
 	return f.tracker.Close()
 }
@@ -73,10 +158,18 @@ func (f *Framer) Close() error {
 // Reset forgets the tracked person and the smoothed box (a new stream starts).
 func (f *Framer) Reset() {
 	f.hasBox, f.missed = false, 0
-	f.tracker.Reset()
+	if f.async.started {
+		f.async.reset.Store(true)
+	} else {
+		f.tracker.Reset()
+	}
 	f.last.Close()
 	f.found = false
 }
+
+// Cost is the person models' time for the frame the last Box result came
+// from (on the tracker goroutine after Start).
+func (f *Framer) Cost() time.Duration { return f.cost }
 
 // Person returns the person found in the frame of the last Box call (its
 // keypoints and mask at that frame's resolution), or ok=false when nobody
@@ -84,26 +177,74 @@ func (f *Framer) Reset() {
 // the Person is valid until the next Box, Reset or Close.
 func (f *Framer) Person() (p *person.Person, ok bool) { return &f.last, f.found }
 
-// Timings returns the person models' costs in the last Box call.
-func (f *Framer) Timings() person.Timings { return f.tracker.Timings() }
-
-// Box finds the person in frame (BGR) and returns the smoothed 3:4 crop box
-// in frame pixels, or ok=false when nobody has been seen for more than
-// HoldFrames frames.
+// Box finds the person in frame (BGR, which stays the caller's) and
+// returns the smoothed 3:4 crop box in frame pixels, or ok=false when nobody
+// has been seen for more than HoldFrames frames.
 func (f *Framer) Box(frame gocv.Mat) (box image.Rectangle, ok bool, err error) {
+	return f.BoxAt(frame, 0)
+}
+
+// BoxAt is Box for a frame at stream time pts (a video file's frame time),
+// which times the keypoint filter; zero means the wall clock.
+func (f *Framer) BoxAt(frame gocv.Mat, pts time.Duration) (box image.Rectangle, ok bool, err error) {
+	at := pts
+	if at == 0 {
+		at = time.Since(f.t0)
+	}
+	if f.async.started {
+		return f.boxAsync(frame, at)
+	}
 	f.last.Close()
 	f.found = false
-	p, found, err := f.tracker.Track(frame)
+	t0 := time.Now()
+	p, found, err := f.tracker.TrackAt(frame, at)
+	f.cost = time.Since(t0)
 	if err != nil {
 		return image.Rectangle{}, false, fmt.Errorf("inference: framing: %w", err)
 	}
+	box, ok = f.fold(p, found, frame.Cols(), frame.Rows())
+	return box, ok, nil
+}
+
+// fold takes ownership of the tracker's answer p for a w x h frame and
+// updates the box.
+func (f *Framer) fold(p person.Person, found bool, w, h int) (image.Rectangle, bool) {
 	var target person.Box
 	if found {
 		f.last = p
-		target, found = person.FrameBox(&p.Keypoints, frame.Cols(), frame.Rows())
+		target, found = person.FrameBox(&p.Keypoints, w, h)
 		f.found = true
 	}
-	box, ok = f.update(rectF{target.X, target.Y, target.W, target.H}, found)
+	return f.update(rectF{target.X, target.Y, target.W, target.H}, found)
+}
+
+// boxAsync hands a copy of frame to the tracker goroutine and folds in its
+// latest finished result, if there is a new one.
+func (f *Framer) boxAsync(frame gocv.Mat, at time.Duration) (image.Rectangle, bool, error) {
+	f.async.in.put(trackJob{frame: frame.Clone(), at: at})
+	f.async.mu.Lock()
+	r := f.async.latest
+	f.async.latest = nil
+	f.async.mu.Unlock()
+	if r == nil {
+		// Nothing new: keep the box (and person) of the last result.
+		if !f.hasBox {
+			return image.Rectangle{}, false, nil
+		}
+		return f.box.round(), true, nil
+	}
+	f.cost = r.cost
+	if r.err != nil {
+		return image.Rectangle{}, false, fmt.Errorf("inference: framing: %w", r.err)
+	}
+	f.last.Close()
+	f.found = false
+	if r.found && (r.w != frame.Cols() || r.h != frame.Rows()) {
+		// The stream changed size: that person belongs to another picture.
+		r.p.Close()
+		r.found = false
+	}
+	box, ok := f.fold(r.p, r.found, frame.Cols(), frame.Rows())
 	return box, ok, nil
 }
 

@@ -1,10 +1,12 @@
 package inference
 
 import (
+	"context"
 	"image"
 	"math"
 	"strings"
 	"testing"
+	"time"
 
 	"gocv.io/x/gocv"
 
@@ -197,6 +199,58 @@ func TestFramerOnDemoClip(t *testing.T) {
 	}
 	if worstJump > 0.1 {
 		t.Errorf("box moved %.3f box heights between frames; want under 0.1", worstJump)
+	}
+}
+
+// TestFramerLiveRunsThePoseModelsAside: after Start, Box hands the frame to
+// the tracker goroutine and returns with the latest finished result; the
+// demo person is found within a few frames and the box matches the
+// synchronous framer's. (Box's time is logged, not asserted.)
+func TestFramerLiveRunsThePoseModelsAside(t *testing.T) {
+	matleak.Check(t)
+	vc, err := gocv.VideoCaptureFile("../assets/demo.mp4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer vc.Close()
+	live := newTestFramer(t, DefaultFraming())
+	sync := newTestFramer(t, DefaultFraming())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	live.Start(ctx)
+	frame := gocv.NewMat()
+	defer frame.Close()
+	var slowest time.Duration
+	firstBox, frames := -1, 0
+	var lastLive, lastSync image.Rectangle
+	for frames < 45 && vc.Read(&frame) && !frame.Empty() {
+		frames++
+		t0 := time.Now()
+		box, ok, err := live.Box(frame)
+		slowest = max(slowest, time.Since(t0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok && firstBox < 0 {
+			firstBox = frames
+		}
+		if p, found := live.Person(); found && (p.Mask.Cols() != frame.Cols() || p.Mask.Rows() != frame.Rows()) {
+			t.Fatalf("live person mask %dx%d; want the frame's size", p.Mask.Cols(), p.Mask.Rows())
+		}
+		sb, _, err := sync.Box(frame)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lastLive, lastSync = box, sb
+		time.Sleep(33 * time.Millisecond) // a 30 fps source
+	}
+	t.Logf("first box at frame %d; slowest Box %v; last boxes live %v, synchronous %v", firstBox, slowest,
+		lastLive, lastSync)
+	if firstBox < 0 || firstBox > 10 {
+		t.Errorf("first live box at frame %d; want within 10 frames", firstBox)
+	}
+	if d := math.Abs(float64(lastLive.Min.Y-lastSync.Min.Y)) + math.Abs(float64(lastLive.Dy()-lastSync.Dy())); d > 0.1*float64(lastSync.Dy()) {
+		t.Errorf("live box %v, synchronous %v: want them within 10%% of the box height", lastLive, lastSync)
 	}
 }
 

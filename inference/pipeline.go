@@ -18,7 +18,11 @@ import (
 type Frame struct {
 	Mat  gocv.Mat
 	Time time.Time // capture time, for end-to-end latency
-	Seq  int64
+	// PTS is the frame's position in its stream (a video file's frame
+	// time): it times the keypoint filter of offline runs, which process
+	// frames slower or faster than they were shot. Zero: the wall clock.
+	PTS time.Duration
+	Seq int64
 }
 
 // Result is one processed frame. The receiver owns Frame and TryOn and must
@@ -36,8 +40,9 @@ type Result struct {
 	Person bool
 	// Applied reports whether TryOn holds a try-on.
 	Applied bool
-	// Body is the person's body found in Frame, or nil (no person models,
-	// or nobody found). It decides the composited region.
+	// Body is the person's body found in Frame that decided the composited
+	// region, kept only with PipelineOptions.KeepMasks and when Applied
+	// (nil otherwise, and when no person mask was found).
 	Body *Body
 	// Masks are the compositing masks, kept only with
 	// PipelineOptions.KeepMasks and when Applied (evaluation).
@@ -74,6 +79,15 @@ type PipelineOptions struct {
 	// KeepMasks makes every applied Result carry its body and compositing
 	// masks (Result.Body, Result.Masks), for evaluation; it costs copies.
 	KeepMasks bool
+	// WholeCrop pastes the whole crop back (feathered) even when the body
+	// is known: the behaviour before body-aware compositing, kept for
+	// comparison (realeval -paste whole).
+	WholeCrop bool
+	// PersonOptional keeps the pipeline working when the person models
+	// cannot be loaded (the app: it shows FramingErr and goes on): frames
+	// that need framing then pass through unchanged; 3:4 portraits are
+	// still used whole. Without it NewPipeline fails with that error.
+	PersonOptional bool
 }
 
 // Pipeline runs a model over a stream of frames.
@@ -95,6 +109,11 @@ type Pipeline struct {
 	crop    *cropper
 	comp    *Compositor
 	bodyBuf Body // borrows the framer's mask: never closed here
+	// held: the last personBox returned a box the framer holds from an
+	// earlier frame, nobody being found in this one. Such a frame passes
+	// through: without this frame's person mask the try-on could only be
+	// pasted over the room.
+	held bool
 
 	// live state
 	cancel  context.CancelFunc
@@ -108,6 +127,8 @@ type Pipeline struct {
 		garment *Garment
 		seq     int64
 	}
+
+	framingErr error // why the person models are missing (PersonOptional)
 
 	display, warpM, genM, e2e, personM meter
 	noPerson, unread                   atomic.Int64
@@ -130,10 +151,14 @@ func NewPipeline(m *Model, opts PipelineOptions) (*Pipeline, error) {
 	p := &Pipeline{model: m, opts: opts}
 	if opts.Framing != FramingOff {
 		f, err := NewFramer(opts.FramingOpts)
-		if err != nil {
+		switch {
+		case err == nil:
+			p.framer = f
+		case opts.PersonOptional:
+			p.framingErr = err
+		default:
 			return nil, err
 		}
-		p.framer = f
 	}
 	w, h := m.Size()
 	p.crop = newCropper(w, h)
@@ -141,6 +166,10 @@ func NewPipeline(m *Model, opts PipelineOptions) (*Pipeline, error) {
 	p.comp.Keep = opts.KeepMasks
 	return p, nil
 }
+
+// FramingErr says why the person models could not be loaded when the
+// pipeline was made with PersonOptional, or nil.
+func (p *Pipeline) FramingErr() error { return p.framingErr }
 
 // SetGarment selects the garment to dress people in; nil removes it (frames
 // then pass through). Safe to call from any goroutine.
@@ -150,21 +179,32 @@ func (p *Pipeline) SetGarment(g *Garment) { p.garment.Store(g) }
 func (p *Pipeline) Garment() *Garment { return p.garment.Load() }
 
 // personBox chooses the crop for a frame.
-func (p *Pipeline) personBox(frame gocv.Mat) (image.Rectangle, bool, error) {
+func (p *Pipeline) personBox(frame gocv.Mat, pts time.Duration) (image.Rectangle, bool, error) {
 	full := image.Rect(0, 0, frame.Cols(), frame.Rows())
+	p.held = false
 	if p.opts.Framing == FramingOff {
 		return full, true, nil
 	}
-	t0 := time.Now()
+	if p.framer == nil { // person models missing (PersonOptional)
+		if p.opts.Framing == FramingAuto && isPortrait34(frame.Cols(), frame.Rows()) {
+			return full, true, nil
+		}
+		return image.Rectangle{}, false, nil
+	}
 	p.personM.addIn()
-	box, ok, err := p.framer.Box(frame)
+	box, ok, err := p.framer.BoxAt(frame, pts)
 	if err == nil {
-		p.personM.done(time.Now(), time.Since(t0))
+		// The pose models' own time (on their goroutine in a live stream).
+		p.personM.done(time.Now(), p.framer.Cost())
 	}
 	// A 3:4 portrait is used whole, but the person models still run: the
 	// compositor needs the body to keep the face and the room.
 	if err == nil && p.opts.Framing == FramingAuto && isPortrait34(frame.Cols(), frame.Rows()) {
 		return full, true, nil
+	}
+	if ok {
+		_, found := p.framer.Person()
+		p.held = !found
 	}
 	return box, ok, err
 }
@@ -201,7 +241,7 @@ func (p *Pipeline) Process(ctx context.Context, f Frame) (Result, error) {
 	start := time.Now()
 	p.display.addIn()
 	res := Result{Frame: f.Mat, TryOn: f.Mat.Clone(), Time: f.Time, Seq: f.Seq}
-	box, ok, err := p.personBox(f.Mat)
+	box, ok, err := p.personBox(f.Mat, f.PTS)
 	if err != nil {
 		res.Close()
 		return Result{}, err
@@ -210,7 +250,7 @@ func (p *Pipeline) Process(ctx context.Context, f Frame) (Result, error) {
 	if !ok {
 		p.noPerson.Add(1)
 	}
-	if ok && g != nil {
+	if ok && g != nil && !p.held {
 		res.Box, res.Person = box, true
 		if err := p.crop.load(f.Mat, box); err != nil {
 			res.Close()
@@ -264,6 +304,9 @@ func (p *Pipeline) Start(ctx context.Context) error {
 		return errors.New("inference: pipeline already started")
 	}
 	ctx, p.cancel = context.WithCancel(ctx)
+	if p.framer != nil {
+		p.framer.Start(ctx) // the pose models get their own goroutine
+	}
 	p.in = newSlot(func(f Frame) { f.Mat.Close() })
 	p.warpIn = newSlot(func(warpJob) {})
 	p.results = newSlot(func(r Result) { r.Close() })
@@ -326,7 +369,7 @@ func (p *Pipeline) runDisplay(ctx context.Context) {
 // composes it with the latest warp result. It takes ownership of f.Mat.
 func (p *Pipeline) displayFrame(ctx context.Context, f Frame, gen tensors) (Result, error) {
 	res := Result{Frame: f.Mat, TryOn: f.Mat.Clone(), Time: f.Time, Seq: f.Seq}
-	box, ok, err := p.personBox(f.Mat)
+	box, ok, err := p.personBox(f.Mat, f.PTS)
 	if err != nil {
 		res.Close()
 		return Result{}, err
@@ -336,6 +379,9 @@ func (p *Pipeline) displayFrame(ctx context.Context, f Frame, gen tensors) (Resu
 		return res, nil
 	}
 	res.Box, res.Person = box, true
+	if p.held {
+		return res, nil
+	}
 	if err := p.crop.load(f.Mat, box); err != nil {
 		res.Close()
 		return Result{}, err
@@ -374,7 +420,11 @@ func (p *Pipeline) displayFrame(ctx context.Context, f Frame, gen tensors) (Resu
 // only the garment region when res.Body is known.
 func (p *Pipeline) composite(res *Result, gen, warp tensors, box image.Rectangle) error {
 	body := p.body(res.Frame)
-	if err := p.comp.Composite(&res.TryOn, gen, warp, box, body); err != nil {
+	use := body
+	if p.opts.WholeCrop {
+		use = nil
+	}
+	if err := p.comp.Composite(&res.TryOn, gen, warp, box, use); err != nil {
 		return err
 	}
 	if p.comp.Keep {

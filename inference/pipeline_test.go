@@ -3,6 +3,7 @@ package inference
 import (
 	"context"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -73,6 +74,46 @@ func TestProcessPassesThroughAFrameWithNobody(t *testing.T) {
 	if n := p.Stats().NoPerson; n != 1 {
 		t.Errorf("NoPerson: got %d; want 1", n)
 	}
+}
+
+func TestPipelineWithoutPersonModels(t *testing.T) {
+	matleak.Check(t)
+	m := loadFixture(t, fixtureDir)
+	opts := PipelineOptions{Framing: FramingAuto}
+	opts.FramingOpts.Person.Dir = t.TempDir() // no models there
+	if _, err := NewPipeline(m, opts); err == nil || !strings.Contains(err.Error(), "pose_detection.onnx") ||
+		strings.Contains(err.Error(), "\n") {
+		t.Fatalf("NewPipeline without person models: got %v; want a one-line error naming pose_detection.onnx", err)
+	}
+	opts.PersonOptional = true
+	p, err := NewPipeline(m, opts)
+	if err != nil {
+		t.Fatalf("PersonOptional: got %v; want a pipeline", err)
+	}
+	defer p.Close()
+	if err := p.FramingErr(); err == nil || !strings.Contains(err.Error(), "pose_detection.onnx") {
+		t.Errorf("FramingErr: got %v; want the error naming pose_detection.onnx", err)
+	}
+	p.SetGarment(fixtureGarment(t, m))
+	// A landscape frame needs framing: it passes through unchanged.
+	frame := gocv.NewMatWithSizeFromScalar(gocv.NewScalar(30, 60, 90, 0), 240, 320, gocv.MatTypeCV8UC3)
+	res, err := p.Process(t0ctx, Frame{Mat: frame, Seq: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Person || res.Applied || !equalMats(res.Frame, res.TryOn) {
+		t.Errorf("landscape frame: got Person=%v Applied=%v; want it passed through unchanged", res.Person, res.Applied)
+	}
+	res.Close()
+	// A 3:4 portrait is still used whole.
+	res, err = p.Process(t0ctx, portraitFrame(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Applied {
+		t.Error("portrait frame: got no try-on; want the whole frame dressed")
+	}
+	res.Close()
 }
 
 func TestLivePipelineDropsStaleFramesAndDeliversTheNewest(t *testing.T) {

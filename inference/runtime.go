@@ -30,6 +30,29 @@ func Init(libPath string) error {
 	return nil
 }
 
+// Device is where sessions run (auto, cpu or cuda).
+type Device = ortenv.Device
+
+// The devices a user can ask for.
+const (
+	DeviceAuto = ortenv.DeviceAuto
+	DeviceCPU  = ortenv.DeviceCPU
+	DeviceCUDA = ortenv.DeviceCUDA
+)
+
+// ErrNoCUDA means CUDA was asked for and cannot be used.
+var ErrNoCUDA = ortenv.ErrNoCUDA
+
+// ParseDevice parses "auto", "cpu" or "cuda".
+func ParseDevice(s string) (Device, error) { return ortenv.ParseDevice(s) }
+
+// SetDevice chooses the device for every session of this process (models
+// and person graphs); call it before the first Init.
+func SetDevice(d Device) error { return ortenv.SetDevice(d) }
+
+// ChosenDevice returns the device sessions run on, why, and the GPU model.
+func ChosenDevice() (Device, string, string) { return ortenv.Chosen() }
+
 // DefaultModelDir returns models/default beside the executable, its parent
 // or the working directory, whichever exists first ("models/default" if none).
 func DefaultModelDir() string {
@@ -41,3 +64,6 @@ func DefaultModelDir() string {
 	}
 	return filepath.Join("models", "default")
 }
+
+// FindGPU returns the model of the first NVIDIA GPU the driver reports, or "".
+func FindGPU() string { return ortenv.FindGPU() }

@@ -7,9 +7,7 @@ package live
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"image"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -17,12 +15,9 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"gocv.io/x/gocv"
-
 	"mgvton/capture"
 	"mgvton/garments"
 	"mgvton/inference"
-	"mgvton/internal/fsutil"
 	"mgvton/ui"
 )
 
@@ -33,15 +28,13 @@ type Options struct {
 	Log       *slog.Logger
 }
 
-// Engine implements ui.Engine.
+// Engine implements ui.Engine: it loads models and garments and runs the
+// stream through one Session.
 type Engine struct {
 	opts Options
 	lib  *garments.Library
 	log  *slog.Logger
-
-	frames chan ui.Frame
-	errs   chan error
-	mirror atomic.Bool
+	sess *Session
 
 	// cfg serialises SetModel and SetGarment (each slow): a garment chosen
 	// while a model loads is then prepared for the new model, not lost.
@@ -50,22 +43,8 @@ type Engine struct {
 	mu        sync.Mutex // guards the fields below
 	modelDir  string
 	model     *inference.Model
-	pipe      *inference.Pipeline
-	consumer  sync.WaitGroup // the goroutine reading pipe's results
 	garmentID string
-	src       capture.Source
-	srcCancel context.CancelFunc
-	reader    sync.WaitGroup
 
-	rec struct {
-		sync.Mutex
-		r   *capture.Recorder
-		err error // first write error of the current recording
-	}
-	snap struct {
-		sync.Mutex
-		img gocv.Mat // latest shown try-on (or camera picture)
-	}
 	closed atomic.Bool
 }
 
@@ -75,10 +54,8 @@ func NewEngine(lib *garments.Library, opts Options) *Engine {
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
-	e := &Engine{opts: opts, lib: lib, log: opts.Log,
-		frames: make(chan ui.Frame, 1), errs: make(chan error, 8)}
-	e.snap.img = gocv.NewMat()
-	return e
+	return &Engine{opts: opts, lib: lib, log: opts.Log,
+		sess: NewSession(SessionOptions{Display: true, Log: opts.Log})}
 }
 
 // Sources lists the cameras found now and the demo clip.
@@ -128,22 +105,16 @@ func (e *Engine) Models() []ui.ModelItem {
 }
 
 // Frames delivers frames to show (latest value).
-func (e *Engine) Frames() <-chan ui.Frame { return e.frames }
+func (e *Engine) Frames() <-chan ui.Frame { return e.sess.Frames() }
 
 // Errors reports streaming problems.
-func (e *Engine) Errors() <-chan error { return e.errs }
+func (e *Engine) Errors() <-chan error { return e.sess.Errors() }
 
 // SetMirror flips the picture horizontally from the next frame on.
-func (e *Engine) SetMirror(on bool) { e.mirror.Store(on) }
+func (e *Engine) SetMirror(on bool) { e.sess.SetMirror(on) }
 
 // report sends err to the window without ever blocking the stream.
-func (e *Engine) report(err error) {
-	e.log.Warn("stream", "err", err)
-	select {
-	case e.errs <- err:
-	default:
-	}
-}
+func (e *Engine) report(err error) { e.sess.Report(err) }
 
 // SetModel loads the model in dir, prepares the current garment for it and
 // swaps it in; the old model is released after its pipeline stopped.
@@ -164,10 +135,15 @@ func (e *Engine) SetModel(dir string) error {
 	if err != nil {
 		return err
 	}
-	p, err := inference.NewPipeline(m, inference.PipelineOptions{})
+	// Missing person models: the stream goes on (frames pass through) and
+	// the error is shown.
+	p, err := inference.NewPipeline(m, inference.PipelineOptions{PersonOptional: true})
 	if err != nil {
 		m.Close()
 		return err
+	}
+	if err := p.FramingErr(); err != nil {
+		e.report(err)
 	}
 	if garmentID != "" {
 		g, err := e.prepare(m, garmentID)
@@ -177,23 +153,16 @@ func (e *Engine) SetModel(dir string) error {
 			p.SetGarment(g)
 		}
 	}
-	if err := p.Start(context.Background()); err != nil {
-		p.Close()
+	if err := e.sess.SetPipeline(p); err != nil { // closes p on error
 		m.Close()
 		return err
 	}
 	e.mu.Lock()
-	oldModel, oldPipe := e.model, e.pipe
-	e.model, e.pipe, e.modelDir = m, p, dir
+	old := e.model
+	e.model, e.modelDir = m, dir
 	e.mu.Unlock()
-	if oldPipe != nil {
-		oldPipe.Close() // ends the old consumer
-	}
-	e.consumer.Wait()
-	e.consumer.Add(1)
-	go func() { defer e.consumer.Done(); e.consume(p) }()
-	if oldModel != nil {
-		oldModel.Close()
+	if old != nil {
+		old.Close() // its pipeline was closed by SetPipeline
 	}
 	return nil
 }
@@ -218,10 +187,11 @@ func (e *Engine) SetGarment(id string) error {
 	e.cfg.Lock()
 	defer e.cfg.Unlock()
 	e.mu.Lock()
-	m, p := e.model, e.pipe
+	m := e.model
 	e.garmentID = id
 	e.mu.Unlock()
-	if m == nil {
+	p := e.sess.Pipeline()
+	if m == nil || p == nil {
 		return nil // applied when a model is loaded
 	}
 	g, err := e.prepare(m, id)
@@ -237,7 +207,7 @@ func (e *Engine) Open(ctx context.Context, spec string) error {
 	if e.closed.Load() {
 		return inference.ErrClosed
 	}
-	e.stopSource()
+	e.sess.CloseSource() // a camera must be free before it is opened again
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -245,202 +215,34 @@ func (e *Engine) Open(ctx context.Context, spec string) error {
 	if err != nil {
 		return err
 	}
-	rctx, cancel := context.WithCancel(context.Background())
-	e.mu.Lock()
-	e.src, e.srcCancel = src, cancel
-	e.reader.Add(1)
-	e.mu.Unlock()
-	go func() { defer e.reader.Done(); e.read(rctx, src) }()
+	e.sess.Open(src)
 	return nil
-}
-
-// stopSource stops the reader and closes the source.
-func (e *Engine) stopSource() {
-	e.mu.Lock()
-	src, cancel := e.src, e.srcCancel
-	e.src, e.srcCancel = nil, nil
-	e.mu.Unlock()
-	if src == nil {
-		return
-	}
-	cancel()
-	src.Close() // unblocks Read
-	e.reader.Wait()
-}
-
-// read moves frames from the source into the pipeline (or straight to the
-// window while no model is loaded).
-func (e *Engine) read(ctx context.Context, src capture.Source) {
-	rgba := newConverter()
-	defer rgba.close()
-	for ctx.Err() == nil {
-		f, err := src.Read()
-		if err != nil {
-			if ctx.Err() == nil && !errors.Is(err, capture.ErrClosed) {
-				e.report(err)
-			}
-			return
-		}
-		if e.mirror.Load() {
-			gocv.Flip(f.Mat, &f.Mat, 1)
-		}
-		e.mu.Lock()
-		p := e.pipe
-		e.mu.Unlock()
-		if p != nil {
-			p.Submit(inference.Frame{Mat: f.Mat, Time: f.Time, Seq: f.Seq})
-			continue
-		}
-		frame := ui.Frame{Camera: rgba.image(f.Mat), Stats: ui.Stats{PersonFound: true}}
-		f.Mat.Close()
-		e.publish(frame)
-	}
-}
-
-// publish offers a frame to the window, replacing one it has not taken.
-func (e *Engine) publish(f ui.Frame) {
-	for {
-		select {
-		case e.frames <- f:
-			return
-		default:
-		}
-		select {
-		case <-e.frames:
-		default:
-		}
-	}
-}
-
-// consume turns pipeline results into window frames, recorder frames and
-// the snapshot picture, until the pipeline closes.
-func (e *Engine) consume(p *inference.Pipeline) {
-	conv := newConverter()
-	defer conv.close()
-	for res := range p.Results() {
-		st := p.Stats()
-		frame := ui.Frame{
-			Camera: conv.image(res.Frame),
-			Stats: ui.Stats{
-				DisplayFPS:  st.Display.FPS,
-				WarpFPS:     st.Warp.FPS,
-				LatencyMS:   float64(st.EndToEnd.LatencyP50.Microseconds()) / 1000,
-				Dropped:     st.Dropped(),
-				PersonFound: res.Person,
-			},
-		}
-		if res.Applied {
-			frame.TryOn = conv.image(res.TryOn)
-		}
-		e.record(res)
-		e.snap.Lock()
-		res.TryOn.CopyTo(&e.snap.img)
-		e.snap.Unlock()
-		res.Close()
-		e.publish(frame)
-	}
-}
-
-// record writes a result to the clip being recorded, if any.
-func (e *Engine) record(res inference.Result) {
-	e.rec.Lock()
-	defer e.rec.Unlock()
-	if e.rec.r == nil || e.rec.err != nil {
-		return
-	}
-	if err := e.rec.r.Write(res.TryOn, res.Time); err != nil {
-		e.rec.err = err
-		e.report(fmt.Errorf("recording stopped: %w", err))
-	}
 }
 
 // StartRecording starts a clip at path (which must not exist).
-func (e *Engine) StartRecording(path string) error {
-	e.rec.Lock()
-	defer e.rec.Unlock()
-	if e.rec.r != nil {
-		return errors.New("already recording")
-	}
-	r, err := capture.NewRecorder(path, capture.RecorderOptions{FPS: 30})
-	if err != nil {
-		return err
-	}
-	e.rec.r, e.rec.err = r, nil
-	return nil
-}
+func (e *Engine) StartRecording(path string) error { return e.sess.StartRecording(path) }
 
 // StopRecording finishes the clip. A write error during the recording is
 // returned with the path: what was written before it stays playable.
-func (e *Engine) StopRecording() (string, error) {
-	e.rec.Lock()
-	r, werr := e.rec.r, e.rec.err
-	e.rec.r, e.rec.err = nil, nil
-	e.rec.Unlock()
-	if r == nil {
-		return "", errors.New("not recording")
-	}
-	err := r.Close()
-	if werr != nil {
-		err = werr
-	}
-	return r.Path(), err
-}
+func (e *Engine) StopRecording() (string, error) { return e.sess.StopRecording() }
 
 // Snapshot writes the current try-on picture as PNG.
-func (e *Engine) Snapshot(path string) error {
-	e.snap.Lock()
-	if e.snap.img.Empty() {
-		e.snap.Unlock()
-		return errors.New("nothing to save yet: no frame has been shown")
-	}
-	buf, err := gocv.IMEncode(gocv.PNGFileExt, e.snap.img)
-	e.snap.Unlock()
-	if err != nil {
-		return fmt.Errorf("snapshot %s: %w", path, err)
-	}
-	defer buf.Close()
-	return fsutil.WriteFile(path, buf.GetBytes(), 0o644)
-}
+func (e *Engine) Snapshot(path string) error { return e.sess.Snapshot(path) }
 
 // Close stops everything and releases the model. It is idempotent.
 func (e *Engine) Close() error {
 	if !e.closed.CompareAndSwap(false, true) {
 		return nil
 	}
-	e.stopSource()
-	if _, err := e.StopRecording(); err != nil && err.Error() != "not recording" {
-		e.log.Warn("stop recording", "err", err)
-	}
+	e.sess.Close() // stops the source, the recording and the pipeline
+	e.cfg.Lock()   // a SetModel in progress now fails and closes its model
+	defer e.cfg.Unlock()
 	e.mu.Lock()
-	p, m := e.pipe, e.model
-	e.pipe, e.model = nil, nil
+	m := e.model
+	e.model = nil
 	e.mu.Unlock()
-	if p != nil {
-		p.Close()
-	}
-	e.consumer.Wait()
 	if m != nil {
 		m.Close()
 	}
-	e.snap.Lock()
-	e.snap.img.Close()
-	e.snap.Unlock()
 	return nil
-}
-
-// converter turns BGR Mats into fresh *image.RGBA images (the window owns
-// each one it receives), through one reused RGBA Mat.
-type converter struct{ rgba gocv.Mat }
-
-func newConverter() *converter { return &converter{rgba: gocv.NewMat()} }
-
-func (c *converter) close() { c.rgba.Close() }
-
-func (c *converter) image(m gocv.Mat) *image.RGBA {
-	gocv.CvtColor(m, &c.rgba, gocv.ColorBGRToRGBA)
-	img := image.NewRGBA(image.Rect(0, 0, m.Cols(), m.Rows()))
-	if pix, err := c.rgba.DataPtrUint8(); err == nil {
-		copy(img.Pix, pix)
-	}
-	return img
 }

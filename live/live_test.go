@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -165,4 +166,33 @@ func TestCatalogListsAndImports(t *testing.T) {
 	if _, err := c.Import("live_test.go"); err == nil {
 		t.Error("Import of a Go file: got no error")
 	}
+}
+
+// TestEngineRunsWithoutPersonModels: missing person models are reported
+// (one line naming the file) and the stream goes on; portrait frames are
+// still dressed whole.
+func TestEngineRunsWithoutPersonModels(t *testing.T) {
+	matleak.Check(t)
+	t.Setenv("MGVTON_PERSON_MODELS", t.TempDir())
+	lib, id := testLibrary(t)
+	e := NewEngine(lib, Options{})
+	defer e.Close()
+	if err := e.Open(context.Background(), portraitClip(t)); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.SetGarment(id); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.SetModel(fixtureModel); err != nil {
+		t.Fatalf("SetModel without person models: %v; want the stream to go on", err)
+	}
+	select {
+	case err := <-e.Errors():
+		if !strings.Contains(err.Error(), "pose_detection.onnx") || strings.Contains(err.Error(), "\n") {
+			t.Errorf("reported %q; want one line naming pose_detection.onnx", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Error("no error reported for the missing person models")
+	}
+	nextFrame(t, e, func(f ui.Frame) bool { return f.TryOn != nil })
 }

@@ -2,11 +2,12 @@
 // MediaPipe's pretrained BlazePose models (models/person/): the pose
 // detector finds a person, the landmark model tracks the 33 body keypoints
 // from one frame to the next (the detector runs again only when the person
-// is lost), a person-segmentation mask is brought back to the frame's
-// resolution, and a One-Euro filter steadies the keypoints.
+// is lost, and every 30 frames to check), a person-segmentation mask is
+// brought back to the frame's resolution, and a One-Euro filter steadies
+// the keypoints.
 //
 // It also owns the framing rule: where the 3:4 crop given to the try-on
-// model goes, placed from shoulders, hips and head (see Frame).
+// model goes, placed from shoulders, hips and head (see FrameBox).
 //
 // The package is beside inference and never imports ui. It shares the ONNX
 // Runtime library and session conventions of inference (internal/ortenv).

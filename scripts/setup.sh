@@ -19,6 +19,8 @@ DEB_PACKAGES=(
   libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
   # a real window in tests, and screenshots of it
   xvfb xauth x11-apps imagemagick xdotool
+  # the no-network tests trace the app's socket calls
+  strace
   # the PyTorch lab (Debian's CPU build) and a faster BLAS for it
   python3-torch python3-numpy python3-pil python3-opencv python3-venv python3-pip libopenblas0-openmp
 )
@@ -79,4 +81,12 @@ fi
 
 # 5. Go modules.
 go mod download
+
+# 6. staticcheck for `make lint`, pinned (2026.2.2 supports Go 1.26), into the
+#    git-ignored .gobin/ so that it never touches the user's GOPATH.
+STATICCHECK_VERSION=v0.8.2
+if ! .gobin/staticcheck -version 2>/dev/null | grep -qF "(${STATICCHECK_VERSION#v})"; then
+  log "installing staticcheck $STATICCHECK_VERSION into .gobin"
+  GOBIN="$PWD/.gobin" go install "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION"
+fi
 log "ok"

@@ -79,6 +79,35 @@ def frame_box(kp, width: int, height: int):
     return (float(cx - SHOULDER_X * w), float(sh[1] - SHOULDER_Y * h), float(w), float(h))
 
 
+def box_rect(box):
+    """Integer (x, y, w, h) of a frame_box result, rounded as Go's
+    person.Box.Rect does (height rounded, width = round(0.75 * height))."""
+    x, y, w, h = box
+    hh = _round(h)
+    return _round(x), _round(y), _round(hh * ASPECT), hh
+
+
+def _round(v: float) -> int:
+    """Round half away from zero, as Go's math.Round."""
+    return int(np.copysign(np.floor(abs(v) + 0.5), v))
+
+
+def crop(img: np.ndarray, box, out_h: int = 256, out_w: int = 192) -> np.ndarray:
+    """The crop of ``img`` (H, W, C) in ``box`` resized to ``out_h`` x
+    ``out_w``, as the app crops a camera frame (inference/engine.go): the
+    parts of the box outside the image are filled by replicating the edge
+    pixels, then area (shrinking) or bilinear (growing) resampling."""
+    import cv2
+    x, y, w, h = box_rect(box)
+    H, W = img.shape[:2]
+    x0, y0, x1, y1 = max(x, 0), max(y, 0), min(x + w, W), min(y + h, H)
+    if x1 <= x0 or y1 <= y0:
+        raise ValueError(f"crop box {(x, y, w, h)} outside the {W}x{H} image")
+    part = cv2.copyMakeBorder(img[y0:y1, x0:x1], y0 - y, y + h - y1, x0 - x, x + w - x1, cv2.BORDER_REPLICATE)
+    interp = cv2.INTER_AREA if (w > out_w or h > out_h) else cv2.INTER_LINEAR
+    return cv2.resize(part, (out_w, out_h), interpolation=interp)
+
+
 def synthetic_keypoints(seed: int, index: int, h: int = 256, w: int = 192) -> np.ndarray:
     """BlazePose-layout keypoints (33, 4) of synthetic sample ``index`` in its
     ``h`` x ``w`` crop, from the generator's exact pose (points the

@@ -30,10 +30,13 @@ const DemoSource = "demo"
 
 // Frame is one picture of the live view.
 //
-// Ownership: once sent on Engine.Frames, a Frame and its images belong to the
-// receiver; the engine never touches or reuses them again. Images of type
-// *image.RGBA with a zero origin are shown without a copy; other types are
-// converted into a buffer the window reuses.
+// Ownership (the pion/mediadevices Read() (img, release, err) contract):
+// once sent on Engine.Frames, a Frame and its images belong to the receiver
+// until it calls Release, after which it must not touch them again: the
+// engine then reuses them for a later frame. A receiver that never calls
+// Release only costs the engine fresh buffers. Images of type *image.RGBA
+// with a zero origin are shown without a copy; other types are converted
+// into a buffer the window reuses.
 type Frame struct {
 	// Camera is the source picture as it goes into the model (mirrored when
 	// mirroring is on). Never nil.
@@ -44,6 +47,16 @@ type Frame struct {
 	TryOn image.Image
 	// Stats are the engine's figures at the time of this frame.
 	Stats Stats
+	// Release, when not nil, gives Camera and TryOn back to the engine once
+	// they are no longer shown (or the frame is dropped). Call it once.
+	Release func()
+}
+
+// release calls f.Release if it is set.
+func (f *Frame) release() {
+	if f != nil && f.Release != nil {
+		f.Release()
+	}
 }
 
 // Stats are the live figures the HUD shows.

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -64,7 +65,9 @@ func (w *Window) stopRecording(then func()) {
 		return err
 	}, func(err error) {
 		w.setRecState(recIdle)
-		if err != nil {
+		if errors.Is(err, capture.ErrRescued) {
+			w.showSaved("Output folder was deleted while recording; clip saved again", saved)
+		} else if err != nil {
 			w.showError("The clip could not be saved", err, "Check the free space and the output folder (Settings), then record again.")
 		} else {
 			w.showSaved("Clip saved", saved)

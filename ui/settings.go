@@ -15,6 +15,8 @@ import (
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"mgvton/inference"
 )
 
 // Preference keys: what the window remembers between runs.
@@ -105,6 +107,7 @@ type settingsDialog struct {
 	folder *widget.Entry
 	hud    *widget.Check
 	mirror *widget.Check
+	device *widget.Label
 }
 
 // showSettings opens the settings dialog: output folder, HUD, mirroring.
@@ -141,10 +144,14 @@ func (w *Window) showSettings() {
 	hint.Wrapping = fyne.TextWrapWord
 	hint.Importance = widget.LowImportance
 
+	s.device = widget.NewLabel(deviceText())
+	s.device.Wrapping = fyne.TextWrapWord
+
 	form := widget.NewForm(
 		widget.NewFormItem("Save to", container.NewBorder(nil, nil, nil, container.NewHBox(browse, reset), s.folder)),
 		widget.NewFormItem("", hint),
 		widget.NewFormItem("Video", container.NewVBox(s.mirror, s.hud)),
+		widget.NewFormItem("Runs on", s.device),
 	)
 	s.dlg = dialog.NewCustomConfirm("Settings", "Save", "Cancel", form, func(ok bool) {
 		w.settings = nil
@@ -155,6 +162,15 @@ func (w *Window) showSettings() {
 	s.dlg.Resize(fyne.NewSize(640, 300))
 	w.settings = s
 	s.dlg.Show()
+}
+
+// deviceText says where the graphs run, as chosen at start (-device).
+func deviceText() string {
+	d, why, _ := inference.ChosenDevice()
+	if why == "" {
+		return string(d)
+	}
+	return fmt.Sprintf("%s (%s); change with mgvton -device auto|cpu|cuda", d, why)
 }
 
 // applySettings stores what the settings dialog says.

@@ -165,6 +165,9 @@ type videoView struct {
 	tryHint  *pill // on the try-on pane while there is no try-on picture
 
 	frames int // frames shown
+	// shown is the frame on screen: its images are released (given back
+	// to the engine) when the next frame replaces them.
+	shown Frame
 }
 
 func newVideoView() *videoView {
@@ -228,6 +231,8 @@ func (v *videoView) show(f Frame, hudOn bool) {
 		resized = v.try.set(f.Camera) || resized
 		v.tryHint.box.Show()
 	}
+	v.shown.release()
+	v.shown = f
 	if v.frames == 0 {
 		v.waiting.box.Hide()
 	}
@@ -307,7 +312,8 @@ func (w *Window) runFrames() {
 				frames = nil
 				continue
 			}
-			pending = &f // a frame still pending is stale: dropped
+			pending.release() // a frame still pending is stale: dropped
+			pending = &f
 			post()
 		case <-painted:
 			inFlight = false

@@ -373,6 +373,7 @@ func (w *Window) typedKey(ev *fyne.KeyEvent) {
 // showFrame displays a frame from the engine.
 func (w *Window) showFrame(f Frame) {
 	if w.closed {
+		f.release()
 		return
 	}
 	w.video.show(f, w.hudOn)

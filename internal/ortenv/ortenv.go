@@ -75,6 +75,14 @@ func Init(libPath string) error {
 		}
 	}
 	path, err := LibraryPath(libPath)
+	if libPath == "" && os.Getenv(LibraryEnv) == "" {
+		mu.Lock()
+		d := wanted
+		mu.Unlock()
+		if g := gpuLibrary(); g != "" && d != DeviceCPU && FindGPU() != "" {
+			path, err = g, nil // the GPU build from 'make setup-gpu'
+		}
+	}
 	if err != nil {
 		return err
 	}
@@ -86,8 +94,12 @@ func Init(libPath string) error {
 			return
 		}
 		mu.Lock()
+		defer mu.Unlock()
+		if err := resolveDevice(path); err != nil {
+			initErr = err
+			return
+		}
 		started = true
-		mu.Unlock()
 	})
 	if initErr == nil && libPath != "" && path != initPath {
 		return fmt.Errorf("onnx runtime already loaded from %s", initPath)
@@ -109,6 +121,12 @@ func SessionOptions(threads int) (*ort.SessionOptions, error) {
 		so.Destroy()
 		return nil, fmt.Errorf("session options: %w", err)
 	}
+	if chosenDevice() == DeviceCUDA {
+		if err := appendCUDA(so); err != nil {
+			so.Destroy()
+			return nil, fmt.Errorf("cuda provider: %w", err)
+		}
+	}
 	if threads > 0 {
 		if err := so.SetIntraOpNumThreads(threads); err != nil {
 			so.Destroy()
@@ -120,4 +138,10 @@ func SessionOptions(threads int) (*ort.SessionOptions, error) {
 		}
 	}
 	return so, nil
+}
+
+func chosenDevice() Device {
+	mu.Lock()
+	defer mu.Unlock()
+	return chosen
 }

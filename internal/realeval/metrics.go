@@ -25,9 +25,11 @@ type Frame struct {
 	Name   string `json:"name"`
 	Width  int    `json:"width"`
 	Height int    `json:"height"`
-	// PersonFound: the person models found a body (or, without them, the
-	// framer found a person).
+	// PersonFound: the person models found a body in this picture.
 	PersonFound bool `json:"person_found"`
+	// Held: nobody was found but the framer still held the crop of an
+	// earlier frame (the picture then passes through).
+	Held bool `json:"held"`
 	// Applied: a try-on was composited.
 	Applied bool `json:"applied"`
 	// Segmented: the body-aware composite was used (not the whole-crop paste).
@@ -67,20 +69,22 @@ func ptr(v float64) *float64 {
 }
 
 // faceBox returns the face region of a body in frame pixels, clipped to
-// the frame: a box around the nose and ears, about a head wide.
+// the frame: a square around the nose and the ears that are seen, at least
+// a third of the shoulder width, reaching down past the chin.
 func faceBox(b *inference.Body, w, h int) image.Rectangle {
 	if b.Nose.Score < inference.MinKeypointScore {
 		return image.Rectangle{}
 	}
-	sw := math.Hypot(b.LeftShoulder.X-b.RightShoulder.X, b.LeftShoulder.Y-b.RightShoulder.Y)
-	cx, cy := b.Nose.X, b.Nose.Y
-	size := 0.45 * sw
-	if b.LeftEar.Score >= inference.MinKeypointScore && b.RightEar.Score >= inference.MinKeypointScore {
-		ear := math.Hypot(b.LeftEar.X-b.RightEar.X, b.LeftEar.Y-b.RightEar.Y)
-		size = max(size, 1.2*ear)
-		cx = (cx + (b.LeftEar.X+b.RightEar.X)/2) / 2
+	x0, y0, x1, y1 := b.Nose.X, b.Nose.Y, b.Nose.X, b.Nose.Y
+	for _, k := range []inference.Keypoint{b.LeftEar, b.RightEar} {
+		if k.Score >= inference.MinKeypointScore {
+			x0, y0, x1, y1 = min(x0, k.X), min(y0, k.Y), max(x1, k.X), max(y1, k.Y)
+		}
 	}
-	r := image.Rect(int(cx-size/2), int(cy-0.75*size), int(cx+size/2), int(cy+0.55*size))
+	sw := math.Hypot(b.LeftShoulder.X-b.RightShoulder.X, b.LeftShoulder.Y-b.RightShoulder.Y)
+	side := 1.5 * max(x1-x0, y1-y0, 0.35*sw)
+	cx, cy := (x0+x1)/2, (y0+y1)/2
+	r := image.Rect(int(cx-side/2), int(cy-0.8*side), int(cx+side/2), int(cy+0.5*side))
 	r = r.Intersect(image.Rect(0, 0, w, h))
 	if r.Dx() < 12 || r.Dy() < 12 {
 		return image.Rectangle{}
@@ -181,8 +185,8 @@ func meanAbsChange(a, b gocv.Mat, sel func(i int) bool) (float64, int) {
 // Measure returns this frame's region (the caller closes it).
 func Measure(name string, res *inference.Result, prev gocv.Mat) (Frame, gocv.Mat) {
 	w, h := res.Frame.Cols(), res.Frame.Rows()
-	f := Frame{Name: name, Width: w, Height: h, PersonFound: res.Person, Applied: res.Applied,
-		Segmented: res.Masks.Segmented}
+	f := Frame{Name: name, Width: w, Height: h, PersonFound: res.Body != nil, Applied: res.Applied,
+		Segmented: res.Masks.Segmented, Held: res.Person && !res.Applied}
 	f.FrameChange, _ = meanAbsChange(res.Frame, res.TryOn, nil)
 	region := gocv.NewMat()
 	if res.Body == nil {
@@ -192,7 +196,6 @@ func Measure(name string, res *inference.Result, prev gocv.Mat) (Frame, gocv.Mat
 		f.GarmentIoUPrev = iou(prev, region)
 		return f, region
 	}
-	f.PersonFound = true
 	person, _ := res.Body.Mask.DataPtrUint8()
 	outside := func(i int) bool { return person[i] < inference.PersonThreshold }
 	bg, _ := meanAbsChange(res.Frame, res.TryOn, outside)

@@ -56,6 +56,7 @@ type Report struct {
 	Garment string    `json:"garment"`
 	Model   string    `json:"model"`
 	Video   bool      `json:"video"`
+	Paste   string    `json:"paste"` // "body" or "whole"
 	Created time.Time `json:"created"`
 	Summary Summary   `json:"summary"`
 	Frames  []Frame   `json:"frames"`
@@ -77,6 +78,9 @@ type Options struct {
 	SheetRows int
 	// Framing is the pipeline's framing mode.
 	Framing inference.FramingMode
+	// WholeCrop measures the old whole-crop paste instead of the
+	// body-aware composite.
+	WholeCrop bool
 	// Log receives one line per frame (nil: quiet).
 	Log io.Writer
 }
@@ -93,13 +97,17 @@ func Run(ctx context.Context, m *inference.Model, g *inference.Garment, opts Opt
 	if err := os.MkdirAll(opts.Out, 0o755); err != nil {
 		return nil, fmt.Errorf("realeval: output folder: %w", err)
 	}
-	p, err := inference.NewPipeline(m, inference.PipelineOptions{Framing: opts.Framing, KeepMasks: true})
+	p, err := inference.NewPipeline(m, inference.PipelineOptions{Framing: opts.Framing, KeepMasks: true,
+		WholeCrop: opts.WholeCrop})
 	if err != nil {
 		return nil, err
 	}
 	defer p.Close()
 	p.SetGarment(g)
-	rep := &Report{Input: opts.In, Garment: opts.Garment, Model: opts.Model, Created: time.Now().UTC()}
+	rep := &Report{Input: opts.In, Garment: opts.Garment, Model: opts.Model, Created: time.Now().UTC(), Paste: "body"}
+	if opts.WholeCrop {
+		rep.Paste = "whole"
+	}
 	sheet := newSheet(opts.SheetRows)
 	defer sheet.close()
 	if st.IsDir() && !opts.Sequence {
@@ -341,8 +349,8 @@ func writeReport(rep *Report, dir string) error {
 func (r *Report) Markdown() string {
 	var b bytes.Buffer
 	s := r.Summary
-	fmt.Fprintf(&b, "# Real-picture evaluation\n\nInput `%s`, garment `%s`, model `%s`, %s.\n\n", r.Input, r.Garment, r.Model,
-		r.Created.Format("2006-01-02 15:04 UTC"))
+	fmt.Fprintf(&b, "# Real-picture evaluation\n\nInput `%s`, garment `%s`, model `%s`, paste-back `%s`, %s.\n\n", r.Input,
+		r.Garment, r.Model, r.Paste, r.Created.Format("2006-01-02 15:04 UTC"))
 	fmt.Fprintf(&b, "| measure | value | target |\n|---|---|---|\n")
 	fmt.Fprintf(&b, "| frames | %d | |\n", s.Frames)
 	fmt.Fprintf(&b, "| person found | %.0f %% | |\n", 100*s.PersonFoundRate)
@@ -362,10 +370,15 @@ func (r *Report) Markdown() string {
 	fmt.Fprintf(&b, "|---|---|---|---|---|---|---|---|---|\n")
 	for _, f := range r.Frames {
 		person := "no"
-		if f.PersonFound && f.Segmented {
+		switch {
+		case f.PersonFound && !f.Segmented:
+			person = "yes (whole-crop paste)"
+		case f.PersonFound:
 			person = "yes"
-		} else if f.PersonFound {
-			person = "yes (no body)"
+		case f.Held:
+			person = "no (box held, passed through)"
+		case f.Applied:
+			person = "no (whole portrait pasted)"
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", f.Name, person, fmtP(f.FaceSharpness, 3),
 			fmtP(f.FaceSSIM, 3), fmtP(f.BackgroundChange, 2), pct(f.TorsoCoverage), pct(f.TorsoReplaced),

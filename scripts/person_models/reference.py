@@ -231,7 +231,8 @@ def main():
                                    "then mapped back through the inverse letterbox matrix to image px",
                 "roi": "from the top detection: center = keypoint 0; size = 2*|kp1-kp0|*1.25; rotation = "
                        "pi/2 - atan2(-(y1-y0), x1-x0) normalized to [-pi,pi); matrix_image_to_crop maps "
-                       "image px to 256x256 crop px",
+                       "image px p to 256x256 crop px: crop = k*R*(p - center) + (128, 128) with k = 256/size, "
+                       "R = [[cos r, sin r], [-sin r, cos r]], r = rotation",
                 "landmark": "the ROI crop by roi.matrix_image_to_crop, OpenCV warpAffine INTER_LINEAR, "
                             "BORDER_CONSTANT 0; RGB; v/255; NCHW. Keypoints: landmark x,y (crop px) mapped "
                             "through the inverse matrix to image px; visibility = sigmoid(logit). "

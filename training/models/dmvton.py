@@ -14,7 +14,10 @@ Differences from the official code, all numerically neutral:
 - ``forward`` returns the same dict as the MG-VTON student.
 
 Flows keep the official convention: absolute grids, ``align_corners=True``,
-bilinear x2 upsampling between levels (inputs must be multiples of 32).
+bilinear x2 upsampling between levels (inputs must be multiples of 32). With
+``align_corners=False`` the model does what the official code does without
+``--align_corners``: ``grid_sample`` without aligned corners, offsets still
+turned into grids by ``apply_offset``'s size-1 normalisation.
 """
 from __future__ import annotations
 
@@ -50,7 +53,8 @@ class InvertedResidual(nn.Module):
         if expand_ratio != 1 or always_expand:
             layers += [nn.Conv2d(inp, hidden, 1, 1, 0, bias=False), nn.BatchNorm2d(hidden), nn.ReLU6(inplace=True)]
         layers += [
-            nn.Conv2d(hidden, hidden, 3, stride, 1, groups=hidden, bias=False), nn.BatchNorm2d(hidden), nn.ReLU6(inplace=True),
+            nn.Conv2d(hidden, hidden, 3, stride, 1, groups=hidden, bias=False), nn.BatchNorm2d(hidden),
+            nn.ReLU6(inplace=True),
             nn.Conv2d(hidden, oup, 1, 1, 0, bias=False), nn.BatchNorm2d(oup),
         ]
         self.conv = nn.Sequential(*layers)
@@ -70,7 +74,8 @@ class MobileNetV2FPN(nn.Module):
 
     def __init__(self, input_nc: int, fpn_channels: int = 256):
         super().__init__()
-        self.first_layer = nn.Sequential(nn.Conv2d(input_nc, 32, 3, 1, 1, bias=False), nn.BatchNorm2d(32), nn.ReLU6(inplace=True))
+        self.first_layer = nn.Sequential(nn.Conv2d(input_nc, 32, 3, 1, 1, bias=False), nn.BatchNorm2d(32),
+                                         nn.ReLU6(inplace=True))
         blocks, cin = [], 32
         for t, c, s in FPN_SETTINGS:
             blocks.append(nn.Sequential(InvertedResidual(cin, c, s, t, always_expand=True)))
@@ -126,10 +131,12 @@ class AFlowNet(nn.Module):
             x_warp, x_cond = x_warps[n - 1 - i], x_conds[n - 1 - i]
             x_in = x_warp if last_flow is None else warp(x_warp, last_flow.detach(), "border", ac)
             cost = F.leaky_relu(self.cost(x_in, x_cond), 0.1)  # (B, 49, h, w)
-            grid = offset_to_grid(self.netMain[i](cost), ac)
+            # The official apply_offset normalises by size-1 whatever align_corners
+            # says (that flag only reaches grid_sample): offset_to_grid(.., True).
+            grid = offset_to_grid(self.netMain[i](cost), True)
             flow = grid if last_flow is None else compose(last_flow, grid, ac)
             x_w = warp(x_warp, flow, "border", ac)
-            flow = compose(flow, offset_to_grid(self.netRefine[i](torch.cat([x_w, x_cond], 1)), ac), ac)
+            flow = compose(flow, offset_to_grid(self.netRefine[i](torch.cat([x_w, x_cond], 1)), True), ac)
             flows.append(flow)
             last_flow = F.interpolate(flow, scale_factor=2, mode="bilinear", align_corners=False)
         return last_flow, flows
@@ -219,7 +226,8 @@ class DMVTON(TwoStageTryOn):
     def generator(self) -> nn.Module:
         return self.gen_model
 
-    def warp_forward(self, person: torch.Tensor, garment: torch.Tensor, garment_mask: torch.Tensor) -> Dict[str, object]:
+    def warp_forward(self, person: torch.Tensor, garment: torch.Tensor,
+                     garment_mask: torch.Tensor) -> Dict[str, object]:
         h, w = person.shape[-2:]
         if h % 32 or w % 32:
             raise ValueError(f"DM-VTON needs H and W divisible by 32, got {h}x{w}")

@@ -70,3 +70,20 @@ def test_constants_are_the_measured_targets():
     assert m["shoulder_width"]["mean"] == pytest.approx(F.SHOULDER_WIDTH, abs=0.004)
     assert m["ear_drop"]["mean"] == pytest.approx(F.EAR_DROP, abs=0.003)
     assert m["shoulder_x"]["mean"] == pytest.approx(F.SHOULDER_X, abs=0.005)
+
+
+def test_crop_pads_past_the_frame_and_matches_go_rounding():
+    img = np.zeros((480, 640, 3), np.uint8)
+    img[:, :, 0] = np.arange(640)[None, :] // 3  # a horizontal ramp
+    case = next(c for c in CASES if c["name"].startswith("webcam close-up, hips"))
+    box = F.frame_box(_kp(case), case["width"], case["height"])
+    x, y, w, h = F.box_rect(box)
+    assert w == int(np.floor(h * 0.75 + 0.5))
+    out = F.crop(img, box)
+    assert out.shape == (256, 192, 3)
+    # Below the frame the bottom row is replicated: the crop's bottom rows
+    # equal the row where the frame ends.
+    frame_end = int((480 - y) / h * 256)
+    np.testing.assert_array_equal(out[-1], out[min(frame_end + 5, 255)])
+    with pytest.raises(ValueError):
+        F.crop(img, (700, 0, 30, 40))
