@@ -33,6 +33,7 @@ type fakeEngine struct {
 	fail     map[string]error // method name -> error to return
 	panicOn  string           // method name that panics
 	modelGap time.Duration    // SetModel takes this long
+	recGate  chan struct{}    // when set, StartRecording waits for it to close
 }
 
 func newFakeEngine(camera bool) *fakeEngine {
@@ -98,6 +99,9 @@ func (e *fakeEngine) SetMirror(on bool)          { e.record("SetMirror", fmt.Spr
 func (e *fakeEngine) Frames() <-chan Frame       { return e.frames }
 func (e *fakeEngine) Errors() <-chan error       { return e.errs }
 func (e *fakeEngine) StartRecording(path string) error {
+	if e.recGate != nil {
+		<-e.recGate
+	}
 	if err := e.record("StartRecording", path); err != nil {
 		return err
 	}
