@@ -55,6 +55,8 @@ type Session struct {
 	errs   chan error
 	mirror atomic.Bool
 	pool   *rgbaPool
+	// recycler is the source being fed, when it takes frames back.
+	recycler atomic.Pointer[recyclerRef]
 
 	mu        sync.Mutex // guards the fields below
 	pipe      *inference.Pipeline
@@ -195,6 +197,11 @@ func (s *Session) CloseSource() {
 // The caller keeps ownership of src and does not call Close while Feed
 // runs.
 func (s *Session) Feed(ctx context.Context, src capture.Source, n int64) error {
+	if r, ok := src.(capture.Recycler); ok {
+		ref := &recyclerRef{r}
+		s.recycler.Store(ref)
+		defer s.recycler.CompareAndSwap(ref, nil)
+	}
 	for i := int64(0); ctx.Err() == nil && (n <= 0 || i < n); i++ {
 		f, err := src.Read()
 		if err != nil {
@@ -270,9 +277,15 @@ func (s *Session) deliver(res inference.Result, st inference.Stats) {
 		s.publish(frame)
 	}
 	// The snapshot keeps the try-on picture itself; the rest is released.
+	// An applied result's frame shares its pixels with nothing else (the
+	// try-on is a copy): the source decodes into it again.
 	tryOn := res.TryOn
 	res.TryOn = gocv.Mat{}
-	res.Frame.Close()
+	if ref := s.recycler.Load(); ref != nil && res.Applied {
+		ref.r.Recycle(res.Frame)
+	} else {
+		res.Frame.Close()
+	}
 	res.Body.Close()
 	res.Masks.Close()
 	s.snap.Lock()
@@ -400,6 +413,8 @@ func (s *Session) Close() error {
 	close(s.frames)
 	return nil
 }
+
+type recyclerRef struct{ r capture.Recycler }
 
 // rgbaPool converts BGR Mats into *image.RGBA taken from a small free list
 // (Effective Go's leaky buffer): the window hands each image back through
