@@ -4,12 +4,14 @@ SHELL := /bin/bash
 PY    := .venv/bin/python
 PY2   := .venv-torch2/bin/python
 BIN   := bin/mgvton
+# staticcheck, pinned and installed by setup into the git-ignored .gobin/
+STATICCHECK := .gobin/staticcheck
 GO_TEST_FLAGS ?= -timeout 30m -count=1
 # the GPU build from setup-gpu when it is there (it runs on the CPU too)
 export MGVTON_ORT_LIB ?= $(if $(wildcard lib/gpu/.complete),$(CURDIR)/lib/gpu/libonnxruntime.so,$(CURDIR)/lib/libonnxruntime.so)
 export CGO_ENABLED := 1
 
-.PHONY: setup setup-torch2 setup-gpu build run test test-go test-py test-py-torch2 fuzz bench clean
+.PHONY: setup setup-torch2 setup-gpu setup-lint lint build run test test-go test-py test-py-torch2 fuzz bench clean
 
 setup:
 	@scripts/setup.sh
@@ -24,14 +26,24 @@ setup-torch2: setup
 setup-gpu: setup
 	@scripts/setup-gpu.sh
 
+# pinned ruff in .tools/ (not in the shared .venv); config in ruff.toml
+setup-lint:
+	@scripts/setup-lint.sh
+
 build: setup
 	go build -o $(BIN) .
 
 run: build
 	$(BIN)
 
-test: setup setup-torch2
+# the linters: ruff (Python), go vet and staticcheck (Go); findings fail the run
+lint: setup setup-lint
+	.tools/ruff/bin/ruff check training scripts
 	go vet ./...
+	$(STATICCHECK) ./...
+
+test: setup setup-torch2
+	$(MAKE) --no-print-directory lint
 	$(PY) -m pytest -q training/tests
 	$(PY2) -m pytest -q -p no:cacheprovider training/tests
 	go build -o $(BIN) .

@@ -12,6 +12,7 @@ import (
 
 	"gocv.io/x/gocv"
 
+	"mgvton/internal/matleak"
 	"mgvton/internal/mediatest"
 )
 
@@ -23,23 +24,11 @@ func TestMain(m *testing.M) {
 		os.Exit(runHelper(h))
 	}
 	code := m.Run()
-	if code == 0 && matLeakCheck && liveMats() != 0 {
-		fmt.Fprintf(os.Stderr, "capture tests: %d Mats leaked:\n%s", liveMats(), liveMatStacks())
+	if err := matleak.Open(); code == 0 && err != nil {
+		fmt.Fprintf(os.Stderr, "capture tests: %v", err)
 		code = 1
 	}
 	os.Exit(code)
-}
-
-// noLeaks fails tb if Mats created during it are still open when it ends.
-// Call it first, so that it checks after the test's other cleanups.
-func noLeaks(tb testing.TB) {
-	tb.Helper()
-	before := liveMats()
-	tb.Cleanup(func() {
-		if n := liveMats(); n != before {
-			tb.Errorf("live Mats after the test: got %d; want %d\n%s", n, before, liveMatStacks())
-		}
-	})
 }
 
 func needTool(tb testing.TB, name string) {

@@ -12,13 +12,14 @@ import (
 	"gocv.io/x/gocv"
 
 	"mgvton/internal/fsutil"
+	"mgvton/internal/matleak"
 )
 
 // TestRecoverPartials puts every kind of partial file in a folder and checks
 // what RecoverPartials makes of each.
 func TestRecoverPartials(t *testing.T) {
 	needTool(t, "ffmpeg")
-	noLeaks(t)
+	matleak.Check(t)
 	dir := t.TempDir()
 	put := func(name string, data []byte) string {
 		t.Helper()
@@ -115,7 +116,7 @@ func TestRecoverPartials(t *testing.T) {
 // it alone, and after Close there is nothing to recover.
 func TestRecoverLeavesALiveRecordingAlone(t *testing.T) {
 	needTool(t, "ffmpeg")
-	noLeaks(t)
+	matleak.Check(t)
 	dir := t.TempDir()
 	tmp, err := fsutil.TempPath(filepath.Join(dir, "live.mp4"))
 	if err != nil {

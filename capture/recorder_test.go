@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"gocv.io/x/gocv"
+
+	"mgvton/internal/matleak"
 )
 
 // recFrame is one Write of a recorder test: when, what size and type.
@@ -89,7 +91,7 @@ func TestRecorderClips(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			noLeaks(t)
+			matleak.Check(t)
 			path := filepath.Join(t.TempDir(), "clip.mp4")
 			r, err := NewRecorder(path, tt.opts)
 			if err != nil {
@@ -168,7 +170,7 @@ func checkShown(t *testing.T, path string, frames []recFrame, fps float64) {
 // TestRecorderWallClock records frames stamped with time.Now at uneven
 // intervals, as the app does.
 func TestRecorderWallClock(t *testing.T) {
-	noLeaks(t)
+	matleak.Check(t)
 	path := filepath.Join(t.TempDir(), "wall.mp4")
 	r, err := NewRecorder(path, RecorderOptions{})
 	if err != nil {
@@ -200,7 +202,7 @@ func TestRecorderWallClock(t *testing.T) {
 }
 
 func TestRecorderNoOverwrite(t *testing.T) {
-	noLeaks(t)
+	matleak.Check(t)
 	path := filepath.Join(t.TempDir(), "taken.mp4")
 	if err := os.WriteFile(path, []byte("precious"), 0o644); err != nil {
 		t.Fatal(err)
@@ -228,7 +230,7 @@ func TestRecorderLifecycle(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+": no frames", func(t *testing.T) {
-			noLeaks(t)
+			matleak.Check(t)
 			path := filepath.Join(t.TempDir(), "empty.mp4")
 			r, err := NewRecorder(path, tt.opts)
 			if err != nil {
@@ -246,7 +248,7 @@ func TestRecorderLifecycle(t *testing.T) {
 			}
 		})
 		t.Run(tt.name+": write after close", func(t *testing.T) {
-			noLeaks(t)
+			matleak.Check(t)
 			path := filepath.Join(t.TempDir(), "c.mp4")
 			r, err := NewRecorder(path, tt.opts)
 			if err != nil {
@@ -268,7 +270,7 @@ func TestRecorderLifecycle(t *testing.T) {
 		})
 	}
 	t.Run("empty frame", func(t *testing.T) {
-		noLeaks(t)
+		matleak.Check(t)
 		r, err := NewRecorder(filepath.Join(t.TempDir(), "e.mp4"), RecorderOptions{})
 		if err != nil {
 			t.Fatal(err)
@@ -323,7 +325,7 @@ func mountTmpfs(t *testing.T, opts string) string {
 
 func TestRecorderFullDisk(t *testing.T) {
 	needTool(t, "ffmpeg")
-	noLeaks(t)
+	matleak.Check(t)
 	dir := mountTmpfs(t, "size=1m")
 	path := filepath.Join(dir, "clip.mp4")
 	r, err := NewRecorder(path, RecorderOptions{})
@@ -355,7 +357,7 @@ func TestRecorderFullDisk(t *testing.T) {
 
 func TestRecorderInjectedWriteError(t *testing.T) {
 	needTool(t, "ffmpeg")
-	noLeaks(t)
+	matleak.Check(t)
 	orig := openOutput
 	t.Cleanup(func() { openOutput = orig })
 	openOutput = func(path string) (*os.File, error) {
@@ -391,7 +393,7 @@ func TestRecorderInjectedWriteError(t *testing.T) {
 }
 
 func TestRecorderUnwritable(t *testing.T) {
-	noLeaks(t)
+	matleak.Check(t)
 	missing := filepath.Join(t.TempDir(), "no", "such", "clip.mp4")
 	if _, err := NewRecorder(missing, RecorderOptions{}); !errors.Is(err, fs.ErrNotExist) ||
 		err.Error() != "capture: record "+missing+": no such file or directory" {
@@ -553,7 +555,7 @@ func helperRecord(path string) int {
 
 func BenchmarkRecorderWrite(b *testing.B) {
 	needTool(b, "ffmpeg")
-	noLeaks(b)
+	matleak.Check(b)
 	// Real content: a moving test pattern, decoded once.
 	clip := filepath.Join(b.TempDir(), "pattern.mp4")
 	makeVideo(b, clip, 30, 30, "640x480")
@@ -617,7 +619,7 @@ func BenchmarkRecorderWrite(b *testing.B) {
 // TestRecorderColours checks that colours come back as they went in: the
 // BGR to I420 conversion and the stream's colour tags must agree.
 func TestRecorderColours(t *testing.T) {
-	noLeaks(t)
+	matleak.Check(t)
 	colours := []gocv.Scalar{
 		gocv.NewScalar(255, 0, 0, 0),    // blue
 		gocv.NewScalar(0, 255, 0, 0),    // green

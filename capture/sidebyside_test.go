@@ -5,10 +5,12 @@ import (
 	"testing"
 
 	"gocv.io/x/gocv"
+
+	"mgvton/internal/matleak"
 )
 
 func TestSideBySide(t *testing.T) {
-	noLeaks(t)
+	matleak.Check(t)
 	grey := func(v float64, w, h int, typ gocv.MatType) gocv.Mat {
 		return gocv.NewMatWithSizeFromScalar(gocv.NewScalar(v, v, v, 255), h, w, typ)
 	}

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"gocv.io/x/gocv"
+
+	"mgvton/internal/matleak"
 )
 
 func TestOpenFile(t *testing.T) {
@@ -38,7 +40,7 @@ func TestOpenFile(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			noLeaks(t)
+			matleak.Check(t)
 			path := filepath.Join(dir, tt.file)
 			makeVideo(t, path, tt.frames, tt.fps, "320x240", tt.extra...)
 			src, err := Open(path, Options{Loop: tt.loop})
@@ -84,7 +86,7 @@ func checkPTS(t *testing.T, pts []time.Duration, fps float64) {
 }
 
 func TestDemo(t *testing.T) {
-	noLeaks(t)
+	matleak.Check(t)
 	assets := t.TempDir()
 	makeVideo(t, filepath.Join(assets, DemoFile), 10, 30, "160x120")
 	t.Setenv("MGVTON_ASSETS", assets)
@@ -150,7 +152,7 @@ func TestOpenErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			noLeaks(t)
+			matleak.Check(t)
 			src, err := Open(tt.spec, Options{})
 			if err == nil {
 				src.Close()
@@ -172,7 +174,7 @@ func TestOpenErrors(t *testing.T) {
 // TestOpenCameraHere needs a machine without cameras: opening one must fail
 // with a typed error rather than hang or crash.
 func TestOpenCameraHere(t *testing.T) {
-	noLeaks(t)
+	matleak.Check(t)
 	if _, err := os.Stat("/dev/video0"); err == nil {
 		t.Skip("/dev/video0 exists: this test is for machines without a camera")
 	}
@@ -191,7 +193,7 @@ func TestOpenCameraHere(t *testing.T) {
 // TestCameraLost feeds the camera code a capture that stops delivering (a
 // file that ends), as an unplugged camera does.
 func TestCameraLost(t *testing.T) {
-	noLeaks(t)
+	matleak.Check(t)
 	path := filepath.Join(t.TempDir(), "cam.mp4")
 	makeVideo(t, path, 5, 30, "160x120")
 	vc, err := openVideoFile(path)
@@ -237,7 +239,7 @@ func TestCorruptFiles(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			noLeaks(t)
+			matleak.Check(t)
 			path := filepath.Join(dir, tt.file)
 			tt.make(path)
 			src, err := Open(path, Options{Loop: true}) // a loop must not hide the damage
@@ -323,7 +325,7 @@ func TestFolder(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			noLeaks(t)
+			matleak.Check(t)
 			src, err := Open(dir, tt.opts)
 			if err != nil {
 				t.Fatal(err)
@@ -385,7 +387,7 @@ func TestRealTime(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			noLeaks(t)
+			matleak.Check(t)
 			src, err := Open(tt.spec, tt.opts)
 			if err != nil {
 				t.Fatal(err)
@@ -414,7 +416,7 @@ func TestRealTime(t *testing.T) {
 // TestCloseInterruptsRead closes a source while Read waits for the next
 // frame's time: Read must return ErrClosed at once.
 func TestCloseInterruptsRead(t *testing.T) {
-	noLeaks(t)
+	matleak.Check(t)
 	dir := t.TempDir()
 	for i := range 3 {
 		writeImage(t, filepath.Join(dir, string(rune('a'+i))+".png"), 32, 24, gocv.NewScalar(0, 0, 0, 0))

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"runtime"
-	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,6 +13,7 @@ import (
 
 	"mgvton/capture"
 	"mgvton/inference"
+	"mgvton/internal/matleak"
 	"mgvton/live"
 )
 
@@ -48,15 +48,6 @@ type soakReport struct {
 	GoroutinesAfter  int          `json:"goroutines_after"` // after the pipeline closed
 }
 
-// openMats counts open gocv Mats through gocv's matprofile (-1 without it).
-func openMats() int {
-	p := pprof.Lookup("gocv.io/x/gocv.Mat")
-	if p == nil {
-		return -1
-	}
-	return p.Count()
-}
-
 // rssMB reads the current resident set (VmRSS) on Linux.
 func rssMB() float64 {
 	f, err := os.Open("/proc/self/status")
@@ -79,7 +70,7 @@ func sample(frame int64, start time.Time) soakSample {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	return soakSample{Frame: frame, Seconds: time.Since(start).Seconds(), RSSMB: rssMB(),
-		HeapMB: float64(ms.HeapAlloc) / (1 << 20), Goroutines: runtime.NumGoroutine(), Mats: openMats()}
+		HeapMB: float64(ms.HeapAlloc) / (1 << 20), Goroutines: runtime.NumGoroutine(), Mats: matleak.Count()}
 }
 
 // soak runs the live session (source -> pipeline -> display conversion,

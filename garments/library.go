@@ -12,7 +12,18 @@ import (
 	"time"
 
 	"mgvton/internal/bundle"
+	"mgvton/internal/fsutil"
 )
+
+// writeFile is the function every catalog file goes through; tests replace
+// it to simulate a failure half-way through an import.
+var writeFile = writeFileAtomic
+
+// writeFileAtomic replaces path with data so that readers, and a crash at
+// any moment, see either the old file or the complete new one.
+func writeFileAtomic(path string, data []byte) error {
+	return fsutil.WriteFile(path, data, 0o644)
+}
 
 // Library lists the bundled catalog and the user's catalog together. Its
 // methods are safe for concurrent use; Import and Remove also hold a lock

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,6 +13,8 @@ import (
 	"testing"
 
 	"gocv.io/x/gocv"
+
+	"mgvton/internal/fsutil"
 )
 
 // makeCatalog writes a catalog with one plain garment per id to dir.
@@ -473,8 +476,8 @@ func TestImportWriteFailure(t *testing.T) {
 					return writeFileAtomic(path, data)
 				}
 				// Fail half-way through writing the temporary file.
-				return writeAtomic(path, func(f *os.File) error {
-					f.Write(data[:len(data)/2])
+				return fsutil.WriteWith(path, 0o644, func(w io.Writer) error {
+					w.Write(data[:len(data)/2])
 					return injected
 				})
 			}
@@ -496,37 +499,6 @@ func TestImportWriteFailure(t *testing.T) {
 	writeFile = writeFileAtomic
 	if g, err := lib.Import(path, ImportOptions{Name: "Shirt"}); err != nil || g.ID != "shirt" {
 		t.Errorf("Import after the failures = %q, %v; want shirt, nil", g.ID, err)
-	}
-}
-
-func TestWriteFileAtomic(t *testing.T) {
-	dir := t.TempDir()
-	p := filepath.Join(dir, "catalog.json")
-	if err := writeFileAtomic(p, []byte("old")); err != nil {
-		t.Fatal(err)
-	}
-	boom := errors.New("crash")
-	err := writeAtomic(p, func(f *os.File) error {
-		f.Write([]byte("half of the n"))
-		return boom
-	})
-	if !errors.Is(err, boom) {
-		t.Fatalf("writeAtomic error = %v; want %v", err, boom)
-	}
-	if got, _ := os.ReadFile(p); string(got) != "old" {
-		t.Errorf("file = %q after a failed write; want %q", got, "old")
-	}
-	if got := listDir(t, dir); !slices.Equal(got, []string{"catalog.json"}) {
-		t.Errorf("folder = %q; want only catalog.json", got)
-	}
-	if err := writeFileAtomic(p, []byte("new")); err != nil {
-		t.Fatal(err)
-	}
-	if got, _ := os.ReadFile(p); string(got) != "new" {
-		t.Errorf("file = %q; want %q", got, "new")
-	}
-	if err := writeFileAtomic(filepath.Join(dir, "missing", "x"), nil); err == nil {
-		t.Errorf("writing into a missing folder succeeded")
 	}
 }
 

@@ -4,14 +4,16 @@ import (
 	"fmt"
 	"os"
 	"testing"
+
+	"mgvton/internal/matleak"
 )
 
 // TestMain fails the run when Mats are left open (with -tags matprofile,
-// where gocv counts them; without the tag openMats reports -1).
+// where gocv counts them).
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if n := openMats(); n > 0 {
-		fmt.Fprintf(os.Stderr, "FAIL: %d gocv Mats left open:\n%s\n", n, matProfile())
+	if err := matleak.Open(); err != nil {
+		fmt.Fprintf(os.Stderr, "FAIL: %v\n", err)
 		code = 1
 	}
 	os.Exit(code)

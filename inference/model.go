@@ -157,16 +157,6 @@ func (s *stage) input(name string) []float32 {
 	return nil
 }
 
-// output returns the data of the named output tensor, or nil.
-func (s *stage) output(name string) []float32 {
-	for i, t := range s.spec.Outputs {
-		if t.Name == name {
-			return s.outputs[i].GetData()
-		}
-	}
-	return nil
-}
-
 func (s *stage) destroy() {
 	if s.session != nil {
 		s.session.Destroy()

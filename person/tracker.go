@@ -125,7 +125,6 @@ type Tracker struct {
 	// scripts/person_models/reference.py does.
 	lmBorder gocv.BorderType
 	closed   bool
-	frameNum int
 }
 
 // ErrNoModels means the person-model folder lacks a graph.

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""composite_holes.py: how much of the warped garment a model's generator leaves to the person picture, on the demo clip.
+"""composite_holes.py: how much of the warped garment a model's generator leaves to the person picture,
+on the demo clip.
 
 Usage: scripts/composite_holes.py [--picture OUT.jpg] MODEL_DIR [MODEL_DIR ...]
 

@@ -66,7 +66,7 @@ def room(rng) -> np.ndarray:
     pot = np.zeros((H, W), np.uint8)
     cv2.fillConvexPoly(pot, np.int32([[540, 480], [600, 480], [610, 400], [530, 400]]), 255, cv2.LINE_AA)
     leaves = np.zeros((H, W), np.uint8)
-    for k in range(14):
+    for _ in range(14):
         a = rng.uniform(-2.6, -0.5)
         ln = rng.uniform(60, 120)
         c = (570, 400)

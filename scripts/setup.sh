@@ -81,4 +81,12 @@ fi
 
 # 5. Go modules.
 go mod download
+
+# 6. staticcheck for `make lint`, pinned (2026.2.2 supports Go 1.26), into the
+#    git-ignored .gobin/ so that it never touches the user's GOPATH.
+STATICCHECK_VERSION=v0.8.2
+if ! .gobin/staticcheck -version 2>/dev/null | grep -qF "(${STATICCHECK_VERSION#v})"; then
+  log "installing staticcheck $STATICCHECK_VERSION into .gobin"
+  GOBIN="$PWD/.gobin" go install "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION"
+fi
 log "ok"

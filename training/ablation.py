@@ -75,7 +75,8 @@ def table(rows: List[Dict[str, Any]]) -> str:
     for r in rows:
         lines.append("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
             r["row"], r.get("arch") or "—", _fmt(r.get("ssim"), ".3f"), _fmt(r.get("psnr"), ".2f"),
-            _fmt(r.get("ssim_t"), ".3f"), _fmt(r.get("psnr_t"), ".2f"), _fmt(r.get("warp_iou"), ".3f"), _fmt(r.get("params"), ",d"),
+            _fmt(r.get("ssim_t"), ".3f"), _fmt(r.get("psnr_t"), ".2f"), _fmt(r.get("warp_iou"), ".3f"),
+            _fmt(r.get("params"), ",d"),
             _fmt(None if r.get("macs") is None else r["macs"] / 1e9, ".2f") + ("" if r.get("macs") is None else " G"),
             _fmt(None if r.get("macs_512") is None else r["macs_512"] / 1e9, ".2f")
             + ("" if r.get("macs_512") is None else " G"),
@@ -106,7 +107,8 @@ def main(argv=None) -> int:
     md += ("\nSSIM, PSNR and warp IoU: `python -m training eval` on the held-out synthetic test split (paired "
            "setting: the model sees the person wearing the garment, so a generator that copies its input scores "
            "well). Teacher input: the same with `--input-from TEACHER`, the model sees the teacher's try-on of the "
-           "person in another garment and must give back the real person. Sizes: `python -m training count`. CPU FPS: `mgvton bench -json` field `model_fps` "
+           "person in another garment and must give back the real person. Sizes: `python -m training count`. "
+           "CPU FPS: `mgvton bench -json` field `model_fps` "
            "(warp + gen one frame after another, ONNX Runtime from Go, this machine's CPU).\n")
     (root / "ablation.md").write_text(md)
     (root / "ablation.json").write_text(json.dumps(rows, indent=1, default=str))

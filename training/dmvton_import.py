@@ -196,7 +196,7 @@ def main(argv=None) -> int:
     from .export import write_model_folder
     from .count import count_macs, count_params
     from .models import config_to_record
-    from .train import CKPT_FORMAT, atomic_save
+    from .checkpoint import atomic_save, make_checkpoint
 
     ap = argparse.ArgumentParser(prog="python -m training import-dmvton", description=__doc__.split("\n\n")[0])
     ap.add_argument("--warp", required=True, help="official warp checkpoint (e.g. dmvton_pf_warp.pt)")
@@ -223,7 +223,8 @@ def main(argv=None) -> int:
         return 2
     for n in notes:
         print(f"import-dmvton: {n}")
-    x = (torch.zeros(1, 3, a.height, a.width), torch.zeros(1, 3, a.height, a.width), torch.ones(1, 1, a.height, a.width))
+    h, w = a.height, a.width
+    x = (torch.zeros(1, 3, h, w), torch.zeros(1, 3, h, w), torch.ones(1, 1, h, w))
     record = config_to_record("student", "dmvton", model.cfg)
     prov: Dict[str, Any] = {
         "architecture": record,
@@ -240,8 +241,8 @@ def main(argv=None) -> int:
         print(str(e), file=sys.stderr)
         return 2
     if a.save_ckpt:
-        atomic_save({"format": CKPT_FORMAT, "model_config": record, "stage": "gen", "step": 0,
-                     "train_config": {"height": a.height, "width": a.width}, "data": {"source": "official DM-VTON"},
-                     "model": model.state_dict(), "metrics": {}}, Path(a.save_ckpt))
+        atomic_save(make_checkpoint(record, model.state_dict(), "gen", 0,
+                                    train_config={"height": a.height, "width": a.width},
+                                    data={"source": "official DM-VTON"}, metrics={}), Path(a.save_ckpt))
     print(f"wrote {a.out} (dmvton, {a.height}x{a.width}, parity {m['provenance']['parity']['max_abs_diff']:.2e})")
     return 0

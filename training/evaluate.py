@@ -122,7 +122,7 @@ def onnx_runner(folder: Path, threads: int = 0):
 
 def checkpoint_runner(path: Path):
     from .models import person_representation
-    from .train import load_checkpoint, model_from_checkpoint
+    from .checkpoint import load_checkpoint, model_from_checkpoint
 
     ck = load_checkpoint(str(path))
     model = model_from_checkpoint(str(path)).eval()
@@ -145,7 +145,7 @@ def teacher_input(path: Path) -> Callable[[Dict[str, torch.Tensor]], Dict[str, t
     the person in the pairs file's other garment; ``target`` keeps the real person."""
     from .models import person_representation
     from .models.teacher import keep_person
-    from .train import load_checkpoint, model_from_checkpoint
+    from .checkpoint import load_checkpoint, model_from_checkpoint
 
     if load_checkpoint(str(path))["model_config"]["kind"] != "teacher":
         raise ValueError(f"eval: --input-from {path}: not a teacher checkpoint")
@@ -257,7 +257,9 @@ def evaluate(model: str, data: str, split: str, out: str, height: Optional[int] 
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
-        cols = lambda rows: {k: torch.stack([r[k] for r in rows]) for k in rows[0]}
+        def cols(rows):
+            return {k: torch.stack([r[k] for r in rows]) for k in rows[0]}
+
         viz.write_png(tmp / "samples.png", viz.grid_image(cols(keep[:8]), rows=8))
         worst = sorted(range(len(keep)), key=lambda i: per["ssim"][i])[:8]
         viz.write_png(tmp / "worst.png", viz.grid_image(cols([keep[i] for i in worst]), rows=8))
@@ -283,7 +285,8 @@ def render_markdown(r: Dict[str, Any]) -> str:
     m, d, mod = r["metrics"], r["data"], r["model"]
     name = mod.get("name") or mod.get("file") or mod.get("kind")
     lines = [f"# Evaluation: {name}", "",
-             f"- model: {mod.get('kind')}" + (f", architecture {mod['architecture']}" if mod.get("architecture") else "")
+             f"- model: {mod.get('kind')}"
+             + (f", architecture {mod['architecture']}" if mod.get("architecture") else "")
              + (f", step {mod['step']}" if mod.get("step") is not None else ""),
              f"- data: {d['root']} / {d['split']}, {d['items']} images at {d['height']}x{d['width']}, paired setting",
              f"- model input: {d.get('input', 'the person')}",

@@ -260,7 +260,7 @@ def export_checkpoints(warp_ckpt: str, gen_ckpt: Optional[str], out: str, name: 
                        height: Optional[int] = None, width: Optional[int] = None,
                        measure_threads: bool = False) -> Dict[str, Any]:
     from .count import count_macs, count_params
-    from .train import generator_state, load_checkpoint
+    from .checkpoint import generator_state, load_checkpoint
     from .models import build_from_record
 
     wck = load_checkpoint(warp_ckpt)

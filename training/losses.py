@@ -91,6 +91,14 @@ def _box(x: torch.Tensor, window: int) -> torch.Tensor:
     return F.avg_pool2d(x, (window, 1), 1, (pad, 0), count_include_pad=False)
 
 
+def _dx(t: torch.Tensor) -> torch.Tensor:
+    return t[..., :, 1:] - t[..., :, :-1]
+
+
+def _dy(t: torch.Tensor) -> torch.Tensor:
+    return t[..., 1:, :] - t[..., :-1, :]
+
+
 def _ssim_map(x: torch.Tensor, y: torch.Tensor, window: int = 7) -> torch.Tensor:
     """SSIM with a uniform window on images in [-1,1] (constants for dynamic range 2)."""
     c1, c2 = (0.01 * 2) ** 2, (0.03 * 2) ** 2
@@ -116,9 +124,7 @@ class StructureLoss(nn.Module):
                 pred, target = F.avg_pool2d(pred, 2), F.avg_pool2d(target, 2)
             if min(pred.shape[-2:]) < 4:
                 break
-            gx = lambda t: t[..., :, 1:] - t[..., :, :-1]
-            gy = lambda t: t[..., 1:, :] - t[..., :-1, :]
-            grad = (gx(pred) - gx(target)).abs().mean() + (gy(pred) - gy(target)).abs().mean()
+            grad = (_dx(pred) - _dx(target)).abs().mean() + (_dy(pred) - _dy(target)).abs().mean()
             loss = loss + grad + (1 - _ssim_map(pred, target).clamp(-1, 1)).mean() * 0.5
         return loss
 
@@ -241,10 +247,10 @@ class WarpLoss(nn.Module):
     garment region, L1 of the warped mask, second-order smoothness, flow supervision; perceptual on the final
     warp; distillation of pyramid features when teacher features are given."""
 
-    def __init__(self, weights: LossWeights = LossWeights(), vgg_weights: Optional[str] = None,
+    def __init__(self, weights: Optional[LossWeights] = None, vgg_weights: Optional[str] = None,
                  mobilenet_weights: Optional[str] = None):
         super().__init__()
-        self.w = weights
+        self.w = weights if weights is not None else LossWeights()  # a fresh one: a shared default could be mutated
         self.perceptual = PerceptualLoss(vgg_weights, mobilenet_weights)
 
     def forward(self, out: Dict[str, object], batch: TensorDict, align_corners: bool = False,
@@ -292,10 +298,10 @@ class GenLoss(nn.Module):
     """Gen stage (warp frozen): L1 + perceptual between the try-on and the person, plus PF-AFN's
     composite-mask term mean(1 - m) restricted to the warped garment."""
 
-    def __init__(self, weights: LossWeights = LossWeights(), vgg_weights: Optional[str] = None,
+    def __init__(self, weights: Optional[LossWeights] = None, vgg_weights: Optional[str] = None,
                  mobilenet_weights: Optional[str] = None):
         super().__init__()
-        self.w = weights
+        self.w = weights if weights is not None else LossWeights()  # a fresh one: a shared default could be mutated
         self.perceptual = PerceptualLoss(vgg_weights, mobilenet_weights)
 
     def forward(self, out: Dict[str, object], batch: TensorDict, **_) -> TensorDict:

@@ -38,7 +38,10 @@ def ssim(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     g = _gauss().to(a)
     kx = g.view(1, 1, 1, -1).repeat(c, 1, 1, 1)
     ky = g.view(1, 1, -1, 1).repeat(c, 1, 1, 1)
-    filt = lambda x: F.conv2d(F.conv2d(x, kx, groups=c), ky, groups=c)
+
+    def filt(x):
+        return F.conv2d(F.conv2d(x, kx, groups=c), ky, groups=c)
+
     c1, c2 = 0.01 ** 2, 0.03 ** 2
     mu_a, mu_b = filt(a), filt(b)
     saa = filt(a * a) - mu_a ** 2
@@ -183,7 +186,8 @@ class FIDInception(nn.Module):
         self.Conv2d_4a_3x3 = _Conv(80, 192, kernel_size=3)
         self.Mixed_5b, self.Mixed_5c, self.Mixed_5d = _A(192, 32), _A(256, 64), _A(288, 64)
         self.Mixed_6a = _B(288)
-        self.Mixed_6b, self.Mixed_6c, self.Mixed_6d, self.Mixed_6e = _C(768, 128), _C(768, 160), _C(768, 160), _C(768, 192)
+        self.Mixed_6b, self.Mixed_6c = _C(768, 128), _C(768, 160)
+        self.Mixed_6d, self.Mixed_6e = _C(768, 160), _C(768, 192)
         self.Mixed_7a = _D(768)
         self.Mixed_7b, self.Mixed_7c = _E(1280, False), _E(2048, True)
 

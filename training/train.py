@@ -45,7 +45,8 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset
 from torch.utils.data.distributed import DistributedSampler
 
-from .config import from_dict, load_file, to_dict
+from .checkpoint import atomic_save, generator_state, load_checkpoint, make_checkpoint, model_from_checkpoint
+from .config import from_dict, to_dict
 from .losses import GenLoss, LossWeights, WarpLoss
 from .perceptual import default_weights_path as default_mobilenet
 from .models import ARCHES, build, build_from_record, config_to_record, model_config, person_representation
@@ -54,9 +55,6 @@ from .models.common import resize_flow
 from . import viz
 
 log = logging.getLogger("training.train")
-
-CKPT_FORMAT = "mgvton-checkpoint-1"
-
 
 @dataclass
 class TrainConfig:
@@ -161,12 +159,6 @@ def unique_run_dir(path: Path) -> Path:
     raise RuntimeError(f"train: no free run folder name next to {path}")
 
 
-def atomic_save(obj: Any, path: Path) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
-
-
 def set_seed(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % 2 ** 32)
@@ -184,27 +176,6 @@ def describe_data(ds: Dataset, cfg: TrainConfig) -> Dict[str, Any]:
     if cfg.data and meta.is_file():
         d["synth"] = json.loads(meta.read_text())
     return d
-
-
-def load_checkpoint(path: str) -> Dict[str, Any]:
-    ck = load_file(path, trusted=True)
-    if not isinstance(ck, dict) or ck.get("format") != CKPT_FORMAT:
-        raise ValueError(f"{path}: not a mgvton checkpoint (format {ck.get('format') if isinstance(ck, dict) else '?'})")
-    return ck
-
-
-def model_from_checkpoint(path: str) -> nn.Module:
-    """Rebuild a network from a checkpoint alone (config + weights)."""
-    ck = load_checkpoint(path)
-    model = build_from_record(ck["model_config"])
-    model.load_state_dict(ck["model"])
-    return model
-
-
-def generator_state(model: nn.Module, state: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
-    """The entries of a state dict that belong to the model's generator (its ``gen_modules``)."""
-    prefixes = tuple(n + "." for n, m in model.named_children() if any(m is g for g in model.gen_modules()))
-    return {k: v for k, v in state.items() if k.startswith(prefixes)}
 
 
 def _to(batch: Dict[str, Any], device: torch.device, channels_last: bool) -> Dict[str, Any]:
@@ -290,10 +261,29 @@ def train_mode(model: nn.Module, stage: str) -> None:
 # ------------------------------------------------------------------------------ the run
 
 class Trainer:
+    """One training run: ``__init__`` sets it up (each concern in its own method, in the order they depend on
+    each other), ``run`` trains, ``checkpoint`` writes the run's state."""
+
     def __init__(self, cfg: TrainConfig, dataset: Optional[Dataset] = None):
         self.cfg = cfg
         self.dist = setup_distributed()
         self.device = self.dist.device
+        self._setup_precision()
+        resume_from = self._setup_run_dir()
+        self._setup_data(dataset)
+        self._setup_model(resume_from)
+        self._setup_teacher()
+        self.loss = (WarpLoss(cfg.weights, cfg.vgg_weights, cfg.mobilenet_weights) if cfg.stage == "warp"
+                     else GenLoss(cfg.weights, cfg.vgg_weights, cfg.mobilenet_weights)).to(self.device)
+        if resume_from is not None:
+            self._resume(resume_from)
+        if self.dist.main:  # only once everything above validated: a failed start leaves no empty run folder
+            (self.run_dir / "samples").mkdir(parents=True, exist_ok=True)
+
+    # -------------------------------------------------------------- setup, one concern each
+    def _setup_precision(self) -> None:
+        """Threads, autocast dtype (bf16 on capable CPUs, fp16/bf16 on CUDA), channels-last, the grad scaler."""
+        cfg = self.cfg
         cuda = self.device.type == "cuda"
         torch.set_num_threads(cfg.threads or os.cpu_count() or 1)
         self.amp_dtype: Optional[torch.dtype] = None
@@ -307,22 +297,24 @@ class Trainer:
         self.scaler = (torch.amp.GradScaler("cuda", enabled=fp16) if hasattr(torch.amp, "GradScaler")
                        else torch.cuda.amp.GradScaler(enabled=fp16))
 
-        # run folder
-        out = Path(cfg.out)
-        resume_from = None
-        if cfg.resume:
+    def _setup_run_dir(self) -> Optional[Path]:
+        """The run folder (a fresh name unless resuming); returns the checkpoint to resume from, if any."""
+        out = Path(self.cfg.out)
+        if self.cfg.resume:
             resume_from = out / "ckpt_last.pt"
             if not resume_from.is_file():
                 raise FileNotFoundError(f"train: --resume: no {resume_from}")
             self.run_dir = out
-        else:
-            self.run_dir = unique_run_dir(out) if self.dist.main else out
-            if self.dist.enabled:  # every rank must agree on the folder
-                name = [str(self.run_dir)]
-                dist.broadcast_object_list(name, src=0)
-                self.run_dir = Path(name[0])
+            return resume_from
+        self.run_dir = unique_run_dir(out) if self.dist.main else out
+        if self.dist.enabled:  # every rank must agree on the folder
+            name = [str(self.run_dir)]
+            dist.broadcast_object_list(name, src=0)
+            self.run_dir = Path(name[0])
+        return None
 
-        # data
+    def _setup_data(self, dataset: Optional[Dataset]) -> None:
+        cfg = self.cfg
         self.dataset = dataset if dataset is not None else self._open_data()
         if cfg.max_items:
             self.dataset = torch.utils.data.Subset(self.dataset, range(min(cfg.max_items, len(self.dataset))))
@@ -331,10 +323,13 @@ class Trainer:
         if len(self.dataset) < cfg.batch * self.dist.world:
             raise ValueError(f"train: {len(self.dataset)} items < batch {cfg.batch} x {self.dist.world} ranks")
 
-        # model: a run that continues a checkpoint (resume, gen stage after warp, --init) takes the
-        # architecture from that checkpoint, so later changes to a preset never break a pipeline in flight
+    def _setup_model(self, resume_from: Optional[Path]) -> None:
+        """The network, its trainable stage, the optimizer and the (DDP-wrapped) stage forward.
+
+        A run that continues a checkpoint (resume, gen stage after warp, --init) takes the architecture from
+        that checkpoint, so later changes to a preset never break a pipeline in flight."""
+        cfg = self.cfg
         set_seed(cfg.seed)
-        kind = cfg.model
         self.history: List[Dict[str, float]] = []
         self.step = 0
         src = resume_from if cfg.resume else (cfg.warp_ckpt or cfg.init if cfg.stage == "gen" else cfg.init)
@@ -343,9 +338,9 @@ class Trainer:
         if src is not None:
             self._build_from(str(src), load_weights=not cfg.resume)
         else:
-            self.model_cfg = model_config(kind, cfg.arch)
-            self.model = build(kind, self.model_cfg)
-            self.model_record = config_to_record(kind, cfg.arch, self.model_cfg)
+            self.model_cfg = model_config(cfg.model, cfg.arch)
+            self.model = build(cfg.model, self.model_cfg)
+            self.model_record = config_to_record(cfg.model, cfg.arch, self.model_cfg)
             self.src_stage = None
         gen_src = src  # the checkpoint whose generator the run continues
         if cfg.gen_init and not cfg.resume:  # a resumed run has the generator in its own checkpoint
@@ -367,9 +362,11 @@ class Trainer:
             self.net = nn.parallel.DistributedDataParallel(
                 self.net, device_ids=[self.dist.local_rank] if self.device.type == "cuda" else None)
 
-        # teacher (student distillation)
+    def _setup_teacher(self) -> None:
+        """The frozen teacher a student distils from (``--teacher``), checked against the student."""
+        cfg = self.cfg
         self.teacher: Optional[nn.Module] = None
-        if kind == "student" and cfg.teacher:
+        if cfg.model == "student" and cfg.teacher:
             self.teacher = model_from_checkpoint(cfg.teacher).to(self.device).eval()
             for p in self.teacher.parameters():
                 p.requires_grad_(False)
@@ -382,17 +379,9 @@ class Trainer:
             raise ValueError("train: --self-recon needs --teacher (without one every input is the person already)")
         if not 0 <= cfg.self_recon <= 1:
             raise ValueError(f"train: --self-recon {cfg.self_recon}: a fraction in [0, 1]")
-        if kind == "student" and not cfg.teacher:
+        if cfg.model == "student" and not cfg.teacher:
             log.warning("no --teacher: the student is trained on the person itself (self-reconstruction) "
                         "without distillation; it will tend to copy the garment it sees")
-
-        self.loss = (WarpLoss(cfg.weights, cfg.vgg_weights, cfg.mobilenet_weights) if cfg.stage == "warp"
-                     else GenLoss(cfg.weights, cfg.vgg_weights, cfg.mobilenet_weights)).to(self.device)
-
-        if resume_from is not None:
-            self._resume(resume_from)
-        if self.dist.main:  # only once everything above validated: a failed start leaves no empty run folder
-            (self.run_dir / "samples").mkdir(parents=True, exist_ok=True)
 
     # -------------------------------------------------------------- setup helpers
     def _open_data(self) -> Dataset:
@@ -413,7 +402,8 @@ class Trainer:
         self.model_cfg = self.model.cfg
         self.model_record = rec
         self.src_stage = ck.get("stage")  # what the checkpoint's run trained (the gen stage: its generator)
-        if rec["config"] != config_to_record(rec["kind"], rec["arch"], model_config(rec["kind"], rec["arch"]))["config"]:
+        preset = config_to_record(rec["kind"], rec["arch"], model_config(rec["kind"], rec["arch"]))
+        if rec["config"] != preset["config"]:
             log.warning("%s: its %s config differs from today's preset; continuing with the checkpoint's", path,
                         rec["arch"])
         if load_weights:
@@ -464,7 +454,8 @@ class Trainer:
         saved = from_dict(TrainConfig, ck["train_config"])
         for k in ("model", "arch", "stage", "height", "width", "batch", "seed"):
             if getattr(saved, k) != getattr(self.cfg, k):
-                raise ValueError(f"train: --resume with {k}={getattr(self.cfg, k)!r}, the run has {getattr(saved, k)!r}")
+                raise ValueError(f"train: --resume with {k}={getattr(self.cfg, k)!r}, "
+                                 f"the run has {getattr(saved, k)!r}")
         self.model.load_state_dict(ck["model"])
         self.optimizer.load_state_dict(ck["optimizer"])  # (the model was built from this checkpoint's config)
         self.step = int(ck["step"])
@@ -483,21 +474,17 @@ class Trainer:
         path = self.run_dir / name
         if not self.dist.main:
             return path
-        ck = {
-            "format": CKPT_FORMAT,
-            "model_config": self.model_record,
-            "train_config": to_dict(self.cfg),
-            "stage": self.cfg.stage,
-            "step": self.step,
-            "data": self.data_desc,
-            "model": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
-            "optimizer": self.optimizer.state_dict(),
-            "history": self.history,
-            "metrics": metrics or (self.history[-1] if self.history else {}),
-            "rng": {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()},
-            "teacher": self.cfg.teacher,
-            "torch_version": torch.__version__,
-        }
+        ck = make_checkpoint(
+            self.model_record, self.model.state_dict(), self.cfg.stage, self.step,
+            train_config=to_dict(self.cfg),
+            data=self.data_desc,
+            optimizer=self.optimizer.state_dict(),
+            history=self.history,
+            metrics=metrics or (self.history[-1] if self.history else {}),
+            rng={"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()},
+            teacher=self.cfg.teacher,
+            torch_version=torch.__version__,
+        )
         atomic_save(ck, path)
         return path
 
@@ -730,7 +717,8 @@ def parse_args(argv=None) -> TrainConfig:
             ap.error(f"--loss-weights: unknown weight {k!r}")
         setattr(weights, k.strip(), float(v))
     return TrainConfig(model=a.model, arch=a.arch, stage=a.stage, data=a.data, out=a.out, teacher=a.teacher,
-                       warp_ckpt=a.warp_ckpt, gen_init=a.gen_init, init=a.init, height=a.height, width=a.width, batch=a.batch,
+                       warp_ckpt=a.warp_ckpt, gen_init=a.gen_init, init=a.init, height=a.height, width=a.width,
+                       batch=a.batch,
                        steps=a.steps, lr=a.lr, lr_decay_frac=a.lr_decay_frac, seed=a.seed, resume=a.resume,
                        workers=a.workers, threads=a.threads, bf16=a.bf16, channels_last=a.channels_last,
                        curriculum=a.curriculum, log_every=a.log_every, sample_every=a.sample_every,

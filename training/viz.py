@@ -83,8 +83,13 @@ def line_plot(series: Dict[str, Sequence[float]], x: Sequence[float], title: str
     x_lo, x_hi = (float(xs.min()), float(xs.max())) if xs.size else (0.0, 1.0)
     if x_hi - x_lo < 1e-9:
         x_hi = x_lo + 1
-    px = lambda v: (ml + (v - x_lo) / (x_hi - x_lo) * (wd - ml - mr)).astype(np.int32)
-    py = lambda v: (ht - mb - (v - y_lo) / (y_hi - y_lo) * (ht - mt - mb)).astype(np.int32)
+
+    def px(v):
+        return (ml + (v - x_lo) / (x_hi - x_lo) * (wd - ml - mr)).astype(np.int32)
+
+    def py(v):
+        return (ht - mb - (v - y_lo) / (y_hi - y_lo) * (ht - mt - mb)).astype(np.int32)
+
     for t in np.linspace(y_lo, y_hi, 5):
         y = int(py(np.array(t)))
         cv2.line(img, (ml, y), (wd - mr, y), GRID, 1)

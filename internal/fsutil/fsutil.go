@@ -5,6 +5,7 @@ package fsutil
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 )
@@ -43,9 +44,21 @@ func CheckDir(dir string) error {
 	return nil
 }
 
-// WriteFile writes data to path atomically: readers see the old file or the
-// whole new one, and a failure leaves no partial file behind.
+// WriteFile writes data to path atomically: readers, and a crash at any
+// moment, see either the old file or the complete new one, and a failure
+// leaves no partial file behind. The file and its folder are synced.
 func WriteFile(path string, data []byte, perm os.FileMode) error {
+	return WriteWith(path, perm, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// WriteWith is WriteFile with the content written by write: it goes to a
+// locked temporary file beside path (TempPath), which is synced and renamed
+// over path (Commit) only when write and the sync succeeded; otherwise it is
+// removed and path is left as it was.
+func WriteWith(path string, perm os.FileMode, write func(w io.Writer) error) error {
 	tmp, err := TempPath(path)
 	if err != nil {
 		return err
@@ -66,7 +79,7 @@ func WriteFile(path string, data []byte, perm os.FileMode) error {
 	if err := LockFile(f); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	if _, err := f.Write(data); err != nil {
+	if err := write(f); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if err := f.Chmod(perm); err != nil {
@@ -82,14 +95,27 @@ func WriteFile(path string, data []byte, perm os.FileMode) error {
 	return f.Close()
 }
 
-// Commit renames a completed temporary file over path and syncs the folder.
+// Commit renames a completed temporary file over path and syncs the folder,
+// so that the rename survives a crash.
 func Commit(tmp, path string) error {
 	if err := os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	if d, err := os.Open(filepath.Dir(path)); err == nil {
-		d.Sync()
-		d.Close()
+	if err := syncDir(filepath.Dir(path)); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
+}
+
+// syncDir makes a rename or removal in dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("sync folder %s: %w", dir, err)
+	}
+	if err := d.Sync(); err != nil {
+		d.Close()
+		return fmt.Errorf("sync folder %s: %w", dir, err)
+	}
+	return d.Close()
 }

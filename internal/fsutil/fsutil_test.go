@@ -1,6 +1,8 @@
 package fsutil
 
 import (
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,6 +25,44 @@ func TestWriteFile(t *testing.T) {
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != 1 {
 		t.Errorf("folder holds %d files; want only out.png (no temporaries)", len(entries))
+	}
+}
+
+// TestWriteWithFailure: a write that fails half-way leaves the old file
+// whole and no temporary file behind.
+func TestWriteWithFailure(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "catalog.json")
+	if err := WriteFile(p, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("crash")
+	err := WriteWith(p, 0o644, func(w io.Writer) error {
+		w.Write([]byte("half of the n"))
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("WriteWith error: got %v; want %v", err, boom)
+	}
+	if got, _ := os.ReadFile(p); string(got) != "old" {
+		t.Errorf("file after a failed write: got %q; want %q", got, "old")
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("folder holds %d files; want only catalog.json", len(entries))
+	}
+	if st, err := os.Stat(p); err != nil || st.Mode().Perm() != 0o644 {
+		t.Errorf("mode: got %v, %v; want -rw-r--r--", st.Mode(), err)
+	}
+}
+
+// TestWriteFilePerm: the file gets perm whatever the umask.
+func TestWriteFilePerm(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "x.json")
+	if err := WriteFile(p, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(p); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("mode: got %v, %v; want -rw-------", st.Mode(), err)
 	}
 }
 

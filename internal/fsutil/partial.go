@@ -52,7 +52,8 @@ var ErrInUse = errors.New("in use by another process")
 // "NAME (recovered 2)EXT", ... beside target (dir/NAME.EXT) and returns it.
 // It never replaces a file: a hard link that fails if the name exists, then
 // the removal of src. On file systems without hard links it falls back to
-// a rename after checking that the name is free.
+// a rename after checking that the name is free. When the move succeeded
+// but the folder could not be synced, it returns the new name and the error.
 func MoveRecovered(src, target string) (string, error) {
 	dir := filepath.Dir(target)
 	ext := filepath.Ext(target)
@@ -69,7 +70,9 @@ func MoveRecovered(src, target string) (string, error) {
 				os.Remove(dst)
 				return "", fmt.Errorf("recover %s: %w", src, err)
 			}
-			syncDir(dir)
+			if err := syncDir(dir); err != nil {
+				return dst, fmt.Errorf("recover %s: %w", src, err)
+			}
 			return dst, nil
 		}
 		if errors.Is(err, fs.ErrExist) {
@@ -82,15 +85,10 @@ func MoveRecovered(src, target string) (string, error) {
 		if err := os.Rename(src, dst); err != nil {
 			return "", fmt.Errorf("recover %s: %w", src, err)
 		}
-		syncDir(dir)
+		if err := syncDir(dir); err != nil {
+			return dst, fmt.Errorf("recover %s: %w", src, err)
+		}
 		return dst, nil
 	}
 	return "", fmt.Errorf("recover %s: no free name beside %s", src, target)
-}
-
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
 }

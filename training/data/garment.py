@@ -331,7 +331,7 @@ def make_texture(tex: dict, h: int, w: int, tpl_to_px: np.ndarray, spec: Garment
         t = (t - t.min()) / max(float(t.max() - t.min()), 1e-6)
         out = base * (1 - t[..., None]) + c2 * t[..., None]
     elif pat == "noise":  # photographic, multi-octave colour noise
-        for k, c in enumerate((c2, c3)):
+        for c in (c2, c3):
             n = smooth_noise(rng, h, w, int(rng.integers(3, 9)), octaves=4)
             m = clip(0.5 + 0.9 * n, 0, 1)[..., None]
             out = out * (1 - 0.6 * m) + c * 0.6 * m

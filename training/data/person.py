@@ -266,7 +266,6 @@ def render_person(p: PersonSpec, cloth: Cloth, canvas: Canvas, flat: bool = Fals
     rng = rng or np.random.default_rng(p.fold_seed)
     cv = canvas
     G = cloth.spec
-    skin = np.float32(p.skin)
     occ_front = np.zeros((cv.h, cv.w), np.float32)  # forearms/hands (cast shadows)
 
     _hair_back(cv, p, rng, flat)

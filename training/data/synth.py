@@ -174,7 +174,7 @@ def render_pose(kp: np.ndarray, h: int, w: int) -> np.ndarray:
     """OpenPose-style skeleton on black (RGB)."""
     out = np.zeros((h, w, 3), np.uint8)
     sw = max(1, int(round(h / 256 * 2)))
-    for k, (i, j) in enumerate(L.BODY25_LIMBS):
+    for i, j in L.BODY25_LIMBS:
         if kp[i, 2] > 0 and kp[j, 2] > 0:
             c = tuple(int(v * 0.6) for v in L.BODY25_COLORS[j])
             cv2.line(out, tuple(np.int32(kp[i, :2] * 16)), tuple(np.int32(kp[j, :2] * 16)),

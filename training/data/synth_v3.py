@@ -24,9 +24,10 @@ as v2 (``synth.py``); only ``make_sample`` differs. What changes:
   coordinates (so they move with it), image only.
 * **Camera and light.** Light direction per sample (the renderer's Lambert
   shading), a side-light ramp, colour temperature and white balance,
-  exposure, vignetting, defocus or motion blur, signal-dependent sensor noise
-  with chroma noise, low-resolution capture (down- and up-sampling) and JPEG
-  compression at quality 35-92.
+  auto exposure, vignetting, defocus or motion blur, signal-dependent sensor
+  noise with chroma noise, low-resolution capture (down- and up-sampling) and
+  JPEG compression at quality 35-92; blur, noise and JPEG act at the camera's
+  resolution, so they shrink by the camera-to-crop scale.
 * **Backgrounds.** Rooms rather than studio backdrops: walls with value-noise
   texture, furniture/shelf/door/window rectangles, posters, at random
   depth-of-field blur.
@@ -234,9 +235,13 @@ def kelvin_gains(t: float) -> np.ndarray:
     return np.float32([np.exp(-0.55 * x), 1.0, np.exp(0.75 * x)]) / np.float32(max(np.exp(-0.55 * x), 1.0, np.exp(0.75 * x)))
 
 
-def camera_effects(img: np.ndarray, rng, inside: np.ndarray) -> np.ndarray:
-    """img float RGB [0,1] -> uint8 after light, white balance, exposure, vignetting, blur, noise, JPEG."""
+def camera_effects(img: np.ndarray, rng, inside: np.ndarray, k: float = 1.0) -> np.ndarray:
+    """img float RGB [0,1] -> uint8 after light, white balance, exposure, vignetting, blur, noise, JPEG.
+    ``k``: camera pixels per crop pixel. Blur and sensor noise happen at the camera's resolution, so
+    in the crop they shrink by k (noise averaged over k x k camera pixels), and the camera's JPEG
+    blocks are k times smaller (modelled as a higher quality at the crop's scale)."""
     h, w = img.shape[:2]
+    k = max(1.0, float(k))
     U = rng.uniform
     xx, yy = unit_grid(h, w)
     a = U(0, 2 * np.pi)
@@ -244,28 +249,33 @@ def camera_effects(img: np.ndarray, rng, inside: np.ndarray) -> np.ndarray:
     img = img * ramp[..., None]
     light = kelvin_gains(U(2700, 7500))  # scene light
     wb = np.float32(1 + U(-0.08, 0.08, 3))  # imperfect auto white balance
-    img = img * light * wb / max(float((light * wb).mean()), 1e-6) * np.float32(2 ** U(-0.9, 0.5))
+    img = img * light * wb / max(float((light * wb).mean()), 1e-6)
+    # auto exposure, as webcams do: the frame's mean brought to a target, then an error of -0.6..+0.4 EV
+    mean = float(img[inside].mean()) if inside.any() else float(img.mean())
+    img = img * np.float32(U(0.38, 0.5) / max(mean, 1e-3) * 2 ** U(-0.6, 0.4))
     r2 = ((xx - xx.mean()) / (w / h)) ** 2 + (yy - 0.5) ** 2
-    img = img * (1 - U(0, 0.45) * r2 / 0.5)[..., None]
+    img = img * (1 - U(0, 0.35) * r2 / 0.5)[..., None]
     img = clip(img, 0, 1) ** np.float32(U(0.85, 1.15))
     blur = rng.choice(["none", "defocus", "motion"], p=[0.45, 0.4, 0.15])
     if blur == "defocus":
-        img = cv2.GaussianBlur(img, (0, 0), U(0.3, 1.3) * h / 256)
+        img = cv2.GaussianBlur(img, (0, 0), max(0.3, U(0.5, 2.5) / k) * h / 256)
     elif blur == "motion":
-        n = int(rng.integers(3, 7))
-        k = np.zeros((n, n), np.float32)
-        cv2.line(k, (0, int(rng.integers(n))), (n - 1, int(rng.integers(n))), 1.0, 1)
-        img = cv2.filter2D(img, -1, k / max(float(k.sum()), 1e-6))
-    if U() < 0.35:  # low-resolution camera
+        n = max(2, int(round(rng.integers(3, 12) / k)))
+        ker = np.zeros((n, n), np.float32)
+        cv2.line(ker, (0, int(rng.integers(n))), (n - 1, int(rng.integers(n))), 1.0, 1)
+        img = cv2.filter2D(img, -1, ker / max(float(ker.sum()), 1e-6))
+    if U() < 0.2:  # a camera of lower resolution than the crop needs
         f = U(0.4, 0.8)
         small = cv2.resize(img, (max(8, int(w * f)), max(8, int(h * f))), interpolation=cv2.INTER_AREA)
         img = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
-    sig = U(0.004, 0.03)
+    sig = U(0.006, 0.04) / k
     noise = rng.standard_normal((h, w, 1), dtype=np.float32) * np.sqrt(sig ** 2 + 0.02 * sig * img.mean(-1, keepdims=True))
     chroma = rng.standard_normal((h // 2 + 1, w // 2 + 1, 3), dtype=np.float32) * sig * 0.6
     img = img + noise + cv2.resize(chroma, (w, h))
     out = clip(img * 255 + 0.5, 0, 255).astype(np.uint8)
-    ok, buf = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(35, 93))])
+    q = int(rng.integers(35, 93))
+    q = int(min(97, q + (100 - q) * (1 - 1 / k)))  # the camera's 8x8 blocks are 1/k crop pixels
+    ok, buf = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, q])
     return cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
 
 
@@ -325,7 +335,7 @@ def make_sample_v3(seed: int, index: int, h: int, w: int, flat: bool = False, de
     fx = Ci[0, 0] * (xs + 0.5) + Ci[0, 1] * (ys + 0.5) + Ci[0, 2]
     fy = Ci[1, 0] * (xs + 0.5) + Ci[1, 1] * (ys + 0.5) + Ci[1, 2]
     inside = (fx >= 0) & (fx <= CAM_W) & (fy >= 0) & (fy <= CAM_H)
-    image = img if flat else camera_effects(img, rng, inside).astype(np.float32) / 255
+    image = img if flat else camera_effects(img, rng, inside, bw / w).astype(np.float32) / 255
     if flat:
         image = clip(image * 255 + 0.5, 0, 255).astype(np.uint8).astype(np.float32) / 255
     flow_px, fvalid, dp = r.flow_px, r.flow_valid, r.dp

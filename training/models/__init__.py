@@ -14,7 +14,7 @@ import torch.nn as nn
 from ..config import from_dict, to_dict
 from .dmvton import DMVTON, DMVTONConfig
 from .student import MGStudent, StudentConfig
-from .teacher import Teacher, TeacherConfig, person_representation
+from .teacher import Teacher, TeacherConfig, person_representation  # noqa: F401 - re-exported
 from . import presets
 
 ARCHES = ("mg", "mg-lite", "mg-mf", "dmvton", "tiny")

@@ -75,6 +75,44 @@ def correlation_reference(first: torch.Tensor, second: torch.Tensor, max_disp: i
     return torch.cat(out, dim=1)  # (B, (2d+1)^2, H, W)
 
 
+# ONNX Runtime cost of the cost volume (256x192 DM-VTON warp, 2 threads): written as 49 (Slice, Mul,
+# 1-channel Conv) triples it spent ~40 % of the warp in Slice, Mul and the layout reorders around 49 small
+# Convs. The stacked form below concatenates the shifted windows of up to ``rows`` offset rows, multiplies
+# once and averages with one grouped 1x1 Conv: 7 rows -> one Mul and one Conv per level. The stacked
+# products take rows * 7 * C * H * W floats, so rows shrinks on big levels to stay under this budget.
+STACK_BUDGET_FLOATS = 48 * 2 ** 20  # 192 MiB of fp32 products at most per chunk
+# the writing ONNX export traces: "stacked", or "slices" (the 49-slice graph of before; training.bench compares)
+EXPORT_COST_VOLUME = "stacked"
+
+
+def correlation_stacked(first: torch.Tensor, second: torch.Tensor, max_disp: int = 3,
+                        mean_kernel: Optional[torch.Tensor] = None, rows: int = 0) -> torch.Tensor:
+    """The same cost volume as ``correlation_reference`` (same channel order), written for ONNX export.
+
+    Offsets are taken ``rows`` displacement rows at a time (0: as many as ``STACK_BUDGET_FLOATS`` allows):
+    the chunk's shifted windows are concatenated on the channel axis ((B, k*C, H, W), k = rows * (2d+1)),
+    multiplied by ``first`` repeated k times, and reduced by one grouped 1x1 convolution with the constant
+    1/C kernel (groups = k). With rows = 2d+1 the whole volume is one Concat, one Mul and one Conv.
+    """
+    b, c, h, w = first.shape
+    d = max_disp
+    n = 2 * d + 1
+    if mean_kernel is None:
+        mean_kernel = first.new_full((1, c, 1, 1), 1.0 / c)
+    if rows <= 0:
+        rows = max(1, min(n, STACK_BUDGET_FLOATS // max(1, b * n * c * h * w)))
+    padded = F.pad(second, (d, d, d, d))  # (B, C, H+2d, W+2d)
+    out = []
+    for dy0 in range(0, n, rows):
+        dys = range(dy0, min(n, dy0 + rows))
+        k = len(dys) * n
+        windows = torch.cat([padded[:, :, dy:(dy - 2 * d) or None, dx:(dx - 2 * d) or None]
+                             for dy in dys for dx in range(n)], dim=1)  # (B, k*C, H, W)
+        prods = windows * first.repeat(1, k, 1, 1)  # (B, k*C, H, W)
+        out.append(F.conv2d(prods, mean_kernel.repeat(k, 1, 1, 1), groups=k))  # (B, k, H, W)
+    return out[0] if len(out) == 1 else torch.cat(out, dim=1)  # (B, n*n, H, W)
+
+
 class Correlation(torch.autograd.Function):
     """Cost volume with a hand-written backward.
 
@@ -122,12 +160,15 @@ def correlation(first: torch.Tensor, second: torch.Tensor, max_disp: int = 3,
                 mean_kernel: Optional[torch.Tensor] = None) -> torch.Tensor:
     """Local cost volume of ``first`` against ``second`` ((2*max_disp+1)^2 channels).
 
-    Uses the custom-backward Function when a gradient is needed and we are not
-    tracing (ONNX export traces the plain ops, which map to standard ONNX nodes).
+    Three writings of one function: the custom-backward Function when a gradient is needed;
+    ``correlation_stacked`` when tracing (ONNX export: few, large nodes, which ONNX Runtime runs faster);
+    ``correlation_reference`` (49 slices) in eager inference, where PyTorch runs it faster than the stack.
     """
     if first.dtype != second.dtype or first.dtype != torch.float32:  # mixed precision: volume in fp32
         first, second = first.float(), second.float()
     tracing = torch.jit.is_tracing() or torch.jit.is_scripting()
+    if tracing and EXPORT_COST_VOLUME == "stacked":
+        return correlation_stacked(first, second, max_disp, mean_kernel)
     if not tracing and torch.is_grad_enabled() and (first.requires_grad or second.requires_grad):
         return Correlation.apply(first, second, max_disp)
     return correlation_reference(first, second, max_disp, mean_kernel)
@@ -159,7 +200,8 @@ class CostVolume(nn.Module):
 # Sampling grids
 # --------------------------------------------------------------------------------------
 
-def identity_grid(b: int, h: int, w: int, align_corners: bool = False, like: Optional[torch.Tensor] = None) -> torch.Tensor:
+def identity_grid(b: int, h: int, w: int, align_corners: bool = False,
+                  like: Optional[torch.Tensor] = None) -> torch.Tensor:
     """The identity sampling grid, shape (B, 2, H, W), channel 0 = x."""
     kw = {"device": like.device, "dtype": like.dtype} if like is not None else {}
     if align_corners:

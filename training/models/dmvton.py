@@ -53,7 +53,8 @@ class InvertedResidual(nn.Module):
         if expand_ratio != 1 or always_expand:
             layers += [nn.Conv2d(inp, hidden, 1, 1, 0, bias=False), nn.BatchNorm2d(hidden), nn.ReLU6(inplace=True)]
         layers += [
-            nn.Conv2d(hidden, hidden, 3, stride, 1, groups=hidden, bias=False), nn.BatchNorm2d(hidden), nn.ReLU6(inplace=True),
+            nn.Conv2d(hidden, hidden, 3, stride, 1, groups=hidden, bias=False), nn.BatchNorm2d(hidden),
+            nn.ReLU6(inplace=True),
             nn.Conv2d(hidden, oup, 1, 1, 0, bias=False), nn.BatchNorm2d(oup),
         ]
         self.conv = nn.Sequential(*layers)
@@ -73,7 +74,8 @@ class MobileNetV2FPN(nn.Module):
 
     def __init__(self, input_nc: int, fpn_channels: int = 256):
         super().__init__()
-        self.first_layer = nn.Sequential(nn.Conv2d(input_nc, 32, 3, 1, 1, bias=False), nn.BatchNorm2d(32), nn.ReLU6(inplace=True))
+        self.first_layer = nn.Sequential(nn.Conv2d(input_nc, 32, 3, 1, 1, bias=False), nn.BatchNorm2d(32),
+                                         nn.ReLU6(inplace=True))
         blocks, cin = [], 32
         for t, c, s in FPN_SETTINGS:
             blocks.append(nn.Sequential(InvertedResidual(cin, c, s, t, always_expand=True)))
@@ -224,7 +226,8 @@ class DMVTON(TwoStageTryOn):
     def generator(self) -> nn.Module:
         return self.gen_model
 
-    def warp_forward(self, person: torch.Tensor, garment: torch.Tensor, garment_mask: torch.Tensor) -> Dict[str, object]:
+    def warp_forward(self, person: torch.Tensor, garment: torch.Tensor,
+                     garment_mask: torch.Tensor) -> Dict[str, object]:
         h, w = person.shape[-2:]
         if h % 32 or w % 32:
             raise ValueError(f"DM-VTON needs H and W divisible by 32, got {h}x{w}")

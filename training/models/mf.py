@@ -20,20 +20,11 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .common import ConvBNAct, init_weights
-from .uib import StageSpec, make_stage
+from .uib import StageSpec, make_stage, mobilenetv2_stages
 
 
 def _paper_stages() -> Tuple[StageSpec, ...]:
-    # DM-VTON's MobileNetV2 settings (t, c, s), every block an ExtraDW UIB.
-    return (
-        StageSpec(16, 1, 1, 1, "extradw"),
-        StageSpec(24, 1, 2, 6, "extradw"),
-        StageSpec(32, 1, 2, 6, "extradw"),
-        StageSpec(64, 1, 2, 6, "extradw"),
-        StageSpec(96, 1, 2, 6, "extradw"),
-        StageSpec(160, 1, 2, 6, "extradw"),
-        StageSpec(320, 1, 1, 6, "extradw"),
-    )
+    return mobilenetv2_stages(stride_96=2)  # the pyramid strides the 96-channel stage: five levels
 
 
 @dataclass

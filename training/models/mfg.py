@@ -20,20 +20,11 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .common import ConvBNAct, init_weights
-from .uib import UIB, UIBConfig, StageSpec, make_stage
+from .uib import UIB, UIBConfig, StageSpec, make_stage, mobilenetv2_stages
 
 
 def _paper_encoder() -> Tuple[StageSpec, ...]:
-    # DM-VTON MobileNetV2_unet settings (t, c, n, s) with ExtraDW UIBs.
-    return (
-        StageSpec(16, 1, 1, 1, "extradw"),
-        StageSpec(24, 1, 2, 6, "extradw"),
-        StageSpec(32, 1, 2, 6, "extradw"),
-        StageSpec(64, 1, 2, 6, "extradw"),
-        StageSpec(96, 1, 1, 6, "extradw"),
-        StageSpec(160, 1, 2, 6, "extradw"),
-        StageSpec(320, 1, 1, 6, "extradw"),
-    )
+    return mobilenetv2_stages(stride_96=1)  # the U-Net keeps the 96-channel stage at H/16
 
 
 @dataclass

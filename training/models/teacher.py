@@ -63,7 +63,8 @@ class PartAFEN(nn.Module):
         self.cost = CostVolume(cfg.fpn_channels, cfg.max_displacement)
         self.main = nn.ModuleList([flow_head(cfg.corr_channels, cfg.main_layers, 2 * p, cfg.head_init_std)
                                    for _ in range(cfg.corr_levels)])
-        self.refine = nn.ModuleList([flow_head(2 * cfg.fpn_channels, cfg.refine_layers, 2 * p, cfg.head_init_std) for _ in range(n)])
+        self.refine = nn.ModuleList([flow_head(2 * cfg.fpn_channels, cfg.refine_layers, 2 * p, cfg.head_init_std)
+                                     for _ in range(n)])
         self.parse = nn.ModuleList([
             nn.Sequential(nn.Conv2d(cfg.fpn_channels, cfg.parse_channels, 3, padding=1), nn.LeakyReLU(0.1),
                           nn.Conv2d(cfg.parse_channels, p, 3, padding=1))

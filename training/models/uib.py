@@ -25,6 +25,7 @@ suggests; the lite configs prefer convnext/ffn blocks.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Tuple
 
 import torch
 import torch.nn as nn
@@ -102,6 +103,25 @@ class StageSpec:
     kernel: int = 3
 
 
+def mobilenetv2_stages(stride_96: int) -> Tuple[StageSpec, ...]:
+    """DM-VTON's MobileNetV2 settings as ExtraDW UIB stages (MG-VTON's paper size), shared by the pyramid
+    (:mod:`.mf`) and the generator (:mod:`.mfg`).
+
+    The two differ in one row: the pyramid (DM-VTON's ``MobileNetV2_dynamicFPN``) halves the resolution at
+    the 96-channel stage, which gives it its fifth level (H/32); the U-Net generator (``MobileNetV2_unet``,
+    torchvision's MobileNetV2 table) keeps that stage at stride 1, so its skips sit at H/2..H/16.
+    """
+    return (
+        StageSpec(16, 1, 1, 1, "extradw"),
+        StageSpec(24, 1, 2, 6, "extradw"),
+        StageSpec(32, 1, 2, 6, "extradw"),
+        StageSpec(64, 1, 2, 6, "extradw"),
+        StageSpec(96, 1, stride_96, 6, "extradw"),
+        StageSpec(160, 1, 2, 6, "extradw"),
+        StageSpec(320, 1, 1, 6, "extradw"),
+    )
+
+
 def make_stage(cin: int, spec: StageSpec, act: str = "relu") -> nn.Sequential:
     blocks = []
     for i in range(spec.n):
@@ -111,4 +131,4 @@ def make_stage(cin: int, spec: StageSpec, act: str = "relu") -> nn.Sequential:
     return nn.Sequential(*blocks)
 
 
-__all__ = ["UIB", "UIBConfig", "StageSpec", "make_stage", "VARIANTS", "make_act"]
+__all__ = ["UIB", "UIBConfig", "StageSpec", "make_stage", "mobilenetv2_stages", "VARIANTS", "make_act"]

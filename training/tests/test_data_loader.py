@@ -86,7 +86,7 @@ def test_fresh_tiny_set(tmp_path):
 
 def test_unpaired_partner_comes_from_pairs_file():
     ds = VitonHDDataset(FIXTURE, "test", 64, 48, "unpaired")
-    lines = [l.split() for l in (FIXTURE / "test_pairs.txt").read_text().splitlines()]
+    lines = [line.split() for line in (FIXTURE / "test_pairs.txt").read_text().splitlines()]
     for i, (person, cloth) in enumerate(lines):
         assert ds.persons[i] == person and ds.partners[i] == cloth
     paired = VitonHDDataset(FIXTURE, "test", 64, 48, "paired")

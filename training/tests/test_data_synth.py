@@ -30,7 +30,7 @@ def tiny(tmp_path_factory):
 
 def _pairs(root, split, suffix=""):
     lines = (root / f"{split}_pairs{suffix}.txt").read_text().split("\n")
-    return [tuple(l.split()) for l in lines if l.strip()]
+    return [tuple(line.split()) for line in lines if line.strip()]
 
 
 def _stems(root, split):

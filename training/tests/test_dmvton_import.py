@@ -62,7 +62,13 @@ def test_import_cli_exports_model_folder(official_files, tmp_path):
     assert man["architecture"] == "dmvton" and man["flow_align_corners"] is True
     assert man["provenance"]["parity"]["max_abs_diff"] < 1e-3
     assert man["provenance"]["params"] == 9_350_124
-    from training.train import model_from_checkpoint
+    # the graph holds the stacked cost volume (one grouped 1x1 Conv per pyramid level), not 49 slices' Convs;
+    # the parity above compares it with the eager model's 49-slice volume (the official semantics)
+    import onnx
+    g = onnx.load(str(out / "warp.onnx")).graph
+    groups = [a.i for n in g.node if n.op_type == "Conv" for a in n.attribute if a.name == "group"]
+    assert groups.count(49) == 5, groups
+    from training.checkpoint import model_from_checkpoint
     assert isinstance(model_from_checkpoint(str(tmp_path / "dmvton.pt")), DMVTON)
 
 

@@ -67,7 +67,7 @@ def test_eval_naive_report(tmp_path):
 @pytest.mark.skipif(not FIXTURE.is_dir(), reason="fixture vitonhd_tiny not present")
 def test_eval_checkpoint(tmp_path):
     from training.evaluate import evaluate
-    from training.tests.conftest import FakeVitonHD
+    from training.data.fake import FakeVitonHD
     from training.train import TrainConfig, train
 
     ck = train(TrainConfig(model="student", arch="tiny", stage="warp", out=str(tmp_path / "run"), height=64,
@@ -81,7 +81,7 @@ def test_eval_checkpoint(tmp_path):
 @pytest.mark.skipif(not FIXTURE.is_dir(), reason="fixture vitonhd_tiny not present")
 def test_eval_teacher_input_setting(tmp_path):
     from training.evaluate import evaluate
-    from training.tests.conftest import FakeVitonHD
+    from training.data.fake import FakeVitonHD
     from training.train import TrainConfig, train
 
     small = dict(arch="tiny", height=64, width=48, batch=2, steps=1, threads=1)

@@ -55,7 +55,7 @@ def test_export_contract_and_parity(tiny_ckpts, tmp_path):
     wo = ort_session(str(out / "warp.onnx")).run(None, feed)
     go = ort_session(str(out / "gen.onnx")).run(None, {"person": feed["person"], "warped_garment": wo[0],
                                                          "warped_mask": wo[1]})
-    from training.train import model_from_checkpoint
+    from training.checkpoint import model_from_checkpoint
     model = model_from_checkpoint(tiny_ckpts[1]).eval()
     with torch.no_grad():
         ref = model(*(torch.from_numpy(feed[k]) for k in WARP_IN))

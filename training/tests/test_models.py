@@ -7,7 +7,8 @@ import torch.nn.functional as F
 
 from training.models import build, build_from_record, config_to_record, model_config, person_representation
 from training.models.afen import AFEN
-from training.models.common import Correlation, correlation_reference, identity_grid, offset_to_grid, warp, convert_grid
+from training.models.common import (Correlation, convert_grid, correlation_reference, correlation_stacked,
+                                    identity_grid, offset_to_grid, warp)
 from training.models.mf import MF
 from training.models.mfg import MFG
 from training.models import presets
@@ -15,7 +16,8 @@ from training.models.uib import UIB, UIBConfig, VARIANTS
 
 
 def _assert_all_grads(module: torch.nn.Module) -> None:
-    missing = [n for n, p in module.named_parameters() if p.requires_grad and (p.grad is None or not torch.any(p.grad != 0))]
+    missing = [n for n, p in module.named_parameters()
+               if p.requires_grad and (p.grad is None or not torch.any(p.grad != 0))]
     assert not missing, f"parameters without gradient: {missing[:10]}"
 
 
@@ -62,7 +64,10 @@ def test_afen_shapes_grads_and_identity_start():
     cfg = presets.student("tiny").afen
     afen = AFEN(cfg)
     c = cfg.fpn_channels
-    feats = lambda: [torch.randn(2, c, 32 // 2 ** k, 24 // 2 ** k, requires_grad=True) for k in range(5)]
+
+    def feats():
+        return [torch.randn(2, c, 32 // 2 ** k, 24 // 2 ** k, requires_grad=True) for k in range(5)]
+
     pf, gf = feats(), feats()
     garment, mask = torch.randn(2, 3, 64, 48), torch.ones(2, 1, 64, 48)
     out = afen(pf, gf, garment, mask)
@@ -160,6 +165,26 @@ def test_correlation_matches_reference_and_gradcheck():
     ga, gb = torch.autograd.grad(out, (a, b), g)
     ra, rb = torch.autograd.grad(ref, (a, b), g)
     assert torch.allclose(ga, ra) and torch.allclose(gb, rb)
+
+
+@pytest.mark.parametrize("rows", [0, 1, 2, 3, 7])
+def test_correlation_stacked_matches_reference(rows):
+    torch.manual_seed(2)
+    a, b = torch.randn(2, 5, 6, 7), torch.randn(2, 5, 6, 7)
+    ref = correlation_reference(a, b, 3)
+    out = correlation_stacked(a, b, 3, rows=rows)
+    assert out.shape == ref.shape == (2, 49, 6, 7)
+    assert torch.allclose(out, ref, atol=1e-6), (out - ref).abs().max()
+
+
+def test_correlation_stacked_splits_big_levels(monkeypatch):
+    # a level bigger than the budget is cut into chunks of offset rows; the volume is the same
+    import training.models.common as common
+
+    torch.manual_seed(3)
+    a, b = torch.randn(1, 4, 8, 8), torch.randn(1, 4, 8, 8)
+    monkeypatch.setattr(common, "STACK_BUDGET_FLOATS", 3 * 7 * 4 * 8 * 8)  # 3 rows fit
+    assert torch.allclose(common.correlation_stacked(a, b, 3), correlation_reference(a, b, 3), atol=1e-6)
 
 
 def test_correlation_offset_convention():

@@ -10,8 +10,10 @@ import sys
 import pytest
 import torch
 
-from training.tests.conftest import REPO, FakeVitonHD
-from training.train import TrainConfig, load_checkpoint, model_from_checkpoint, train
+from training.data.fake import FakeVitonHD
+from training.tests.conftest import REPO
+from training.checkpoint import load_checkpoint, model_from_checkpoint
+from training.train import TrainConfig, train
 
 SMALL = dict(arch="tiny", height=64, width=48, batch=4, lr=1e-3, lr_decay_frac=0.0, threads=1, log_every=10,
              sample_every=1000, ckpt_every=1000)
@@ -165,7 +167,8 @@ def test_person_skip_is_chosen_before_the_generator_trains(tmp_path):
 
 
 def test_gen_init_fine_tunes_a_trained_generator_on_a_newer_warp(tmp_path):
-    from training.train import Trainer, generator_state
+    from training.checkpoint import generator_state
+    from training.train import Trainer
 
     ds = FakeVitonHD(n=4, height=64, width=48)
     w1 = train(_cfg(tmp_path, "w1", model="student", stage="warp", steps=1), ds)
@@ -192,7 +195,8 @@ def test_gen_init_fine_tunes_a_trained_generator_on_a_newer_warp(tmp_path):
     for k in a:
         assert torch.allclose(a[k].float(), b[k].float(), atol=1e-5), k
     # its output form stays the one it was trained with; the error names the checkpoint it came from
-    with pytest.raises(ValueError, match=re.escape(f"{g1['checkpoint']} holds a generator trained with person_skip=True")):
+    want = f"{g1['checkpoint']} holds a generator trained with person_skip=True"
+    with pytest.raises(ValueError, match=re.escape(want)):
         Trainer(_cfg(tmp_path, "x0", model="student", stage="gen", steps=1, warp_ckpt=w2["checkpoint"],
                      gen_init=g1["checkpoint"], person_skip="off"), ds)
     # a generator that never trained, or a run that is not a gen stage from a warp, is refused
