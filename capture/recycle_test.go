@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"gocv.io/x/gocv"
+
+	"mgvton/internal/matleak"
 )
 
 // dataAddr is the address of a Mat's first pixel.
@@ -18,9 +20,10 @@ func dataAddr(tb testing.TB, m gocv.Mat) *uint8 {
 }
 
 // TestVideoSourceDecodesIntoRecycledMats: a Mat given back is decoded into
-// again (same pixels, new picture); one given back after Close is closed.
+// again (same pixels, new picture); one given back after Close is closed
+// (matleak).
 func TestVideoSourceDecodesIntoRecycledMats(t *testing.T) {
-	noLeaks(t)
+	matleak.Check(t)
 	path := filepath.Join(t.TempDir(), "r.mp4")
 	makeVideo(t, path, 10, 30, "64x48")
 	src, err := Open(path, Options{})
@@ -60,5 +63,5 @@ func TestVideoSourceDecodesIntoRecycledMats(t *testing.T) {
 	if err := src.Close(); err != nil {
 		t.Fatal(err)
 	}
-	rec.Recycle(f2.Mat) // after Close: closed, not kept (noLeaks)
+	rec.Recycle(f2.Mat) // after Close: closed, not kept
 }
