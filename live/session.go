@@ -58,6 +58,10 @@ type Session struct {
 	// recycler is the source being fed, when it takes frames back.
 	recycler atomic.Pointer[recyclerRef]
 
+	// life serialises SetPipeline, Open and Close, so that nothing starts
+	// a goroutine after Close stopped them.
+	life sync.Mutex
+
 	mu        sync.Mutex // guards the fields below
 	pipe      *inference.Pipeline
 	consumer  sync.WaitGroup // the goroutine reading pipe's results
@@ -119,6 +123,8 @@ func (s *Session) Report(err error) {
 // previous pipeline, if any, is closed after p took over. A nil p closes
 // the current pipeline: frames then go to the display unchanged.
 func (s *Session) SetPipeline(p *inference.Pipeline) error {
+	s.life.Lock()
+	defer s.life.Unlock()
 	if s.closed.Load() && p != nil {
 		p.Close()
 		return inference.ErrClosed
@@ -159,6 +165,8 @@ func (s *Session) StopPipeline() { s.SetPipeline(nil) }
 // source being read; the session owns src from now on. Read errors other
 // than a close are reported.
 func (s *Session) Open(src capture.Source) {
+	s.life.Lock()
+	defer s.life.Unlock()
 	if s.closed.Load() {
 		src.Close()
 		return
@@ -388,6 +396,8 @@ func (s *Session) Close() error {
 	if !s.closed.CompareAndSwap(false, true) {
 		return nil
 	}
+	s.life.Lock() // waits for a SetPipeline or Open in progress
+	defer s.life.Unlock()
 	s.CloseSource()
 	if _, err := s.StopRecording(); err != nil && !errors.Is(err, ErrNotRecording) {
 		s.log.Warn("stop recording", "err", err)
