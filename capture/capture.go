@@ -74,6 +74,16 @@ type Source interface {
 	Close() error
 }
 
+// Recycler is implemented by Sources that can decode into Mats their
+// receiver gives back instead of closing them (the camera and video file
+// sources). Recycle takes ownership of m: the caller must not touch it (or
+// any Mat sharing its pixels) again. It may be called from any goroutine,
+// also after Close (m is then closed). Mats that are closed instead only
+// cost the source a new allocation.
+type Recycler interface {
+	Recycle(m gocv.Mat)
+}
+
 // Options tune Open. Zero values mean "the source's own default".
 type Options struct {
 	Width, Height int     // camera: requested frame size

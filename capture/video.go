@@ -46,6 +46,11 @@ type videoSource struct {
 	done      chan struct{} // closed by Close; interrupts waits
 	closeOnce sync.Once
 
+	// free holds Mats given back through Recycle, decoded into again.
+	freeMu     sync.Mutex // guards free against Close (never held while decoding)
+	free       []gocv.Mat
+	freeClosed bool
+
 	mu       sync.Mutex // held for a whole Read; guards all fields below
 	vc       *gocv.VideoCapture
 	err      error // final error, returned by every later Read
@@ -202,9 +207,43 @@ func newVideoSource(vc *gocv.VideoCapture, path string, camera bool, opts Option
 
 func (s *videoSource) Info() Info { return s.info }
 
+// maxFreeMats bounds the Mats a video source keeps for reuse: about the
+// frames a live stream has in flight.
+const maxFreeMats = 3
+
+// Recycle implements Recycler.
+func (s *videoSource) Recycle(m gocv.Mat) {
+	s.freeMu.Lock()
+	defer s.freeMu.Unlock()
+	if s.freeClosed || len(s.free) >= maxFreeMats {
+		m.Close()
+		return
+	}
+	s.free = append(s.free, m)
+}
+
+// newFrameMat returns a Mat to decode into: a recycled one when there is.
+func (s *videoSource) newFrameMat() gocv.Mat {
+	s.freeMu.Lock()
+	defer s.freeMu.Unlock()
+	if n := len(s.free); n > 0 {
+		m := s.free[n-1]
+		s.free = s.free[:n-1]
+		return m
+	}
+	return gocv.NewMat()
+}
+
 func (s *videoSource) Close() error {
 	var err error
 	s.closeOnce.Do(func() {
+		s.freeMu.Lock()
+		s.freeClosed = true
+		for _, m := range s.free {
+			m.Close()
+		}
+		s.free = nil
+		s.freeMu.Unlock()
 		close(s.done)
 		s.mu.Lock()
 		defer s.mu.Unlock()
@@ -225,7 +264,7 @@ func (s *videoSource) Read() (Frame, error) {
 	if s.err != nil {
 		return Frame{}, s.err
 	}
-	m := gocv.NewMat()
+	m := s.newFrameMat()
 	for failures := 0; ; {
 		if s.vc.Read(&m) && !m.Empty() {
 			break

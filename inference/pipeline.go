@@ -28,8 +28,10 @@ type Frame = capture.Frame
 type Result struct {
 	// Frame is the input frame, unchanged.
 	Frame gocv.Mat
-	// TryOn is the frame with the try-on pasted into Box, or a copy of
-	// Frame when nobody was found or no warp result exists yet.
+	// TryOn is a copy of the frame with the try-on pasted into Box when
+	// Applied; otherwise (nobody found, no warp result yet) it shares
+	// Frame's pixels (a second header on the same data, closed on its own):
+	// read it, do not write into it.
 	TryOn gocv.Mat
 	// Box is the person crop in frame pixels (empty when Person is false).
 	Box image.Rectangle
@@ -128,6 +130,10 @@ type Pipeline struct {
 
 	framingErr error // why the person models are missing (PersonOptional)
 
+	// personBufs is a free list of person tensors for warp jobs: one is
+	// held by the warp stage, one waits in warpIn, one is being filled.
+	personBufs chan []float32
+
 	display, warpM, genM, e2e, personM meter
 	noPerson, unread                   atomic.Int64
 	started, closed                    atomic.Bool
@@ -135,8 +141,20 @@ type Pipeline struct {
 }
 
 type warpJob struct {
-	person []float32
+	person []float32 // from personBufs; given back when the job is done or dropped
 	seq    int64
+}
+
+// newResult makes the result of a frame before any stage ran: TryOn
+// shares the frame's pixels (no copy) until ownTryOn is called.
+func newResult(f Frame) Result {
+	return Result{Frame: f.Mat, TryOn: f.Mat.Region(image.Rect(0, 0, f.Mat.Cols(), f.Mat.Rows())), Time: f.Time, Seq: f.Seq}
+}
+
+// ownTryOn gives res a TryOn of its own to paste into: a copy of Frame.
+func ownTryOn(res *Result) {
+	res.TryOn.Close()
+	res.TryOn = res.Frame.Clone()
 }
 
 // NewPipeline makes a pipeline over m. The caller keeps ownership of m and
@@ -238,7 +256,7 @@ func (p *Pipeline) Process(ctx context.Context, f Frame) (Result, error) {
 	}
 	start := time.Now()
 	p.display.addIn()
-	res := Result{Frame: f.Mat, TryOn: f.Mat.Clone(), Time: f.Time, Seq: f.Seq}
+	res := newResult(f)
 	box, ok, err := p.personBox(f.Mat, f.PTS)
 	if err != nil {
 		res.Close()
@@ -266,6 +284,7 @@ func (p *Pipeline) Process(ctx context.Context, f Frame) (Result, error) {
 			res.Close()
 			return Result{}, err
 		}
+		ownTryOn(&res)
 		if err := p.composite(&res, out, warp, box); err != nil {
 			res.Close()
 			return Result{}, err
@@ -306,7 +325,8 @@ func (p *Pipeline) Start(ctx context.Context) error {
 		p.framer.Start(ctx) // the pose models get their own goroutine
 	}
 	p.in = newSlot(func(f Frame) { f.Mat.Close() })
-	p.warpIn = newSlot(func(warpJob) {})
+	p.personBufs = make(chan []float32, 3)
+	p.warpIn = newSlot(func(j warpJob) { p.putPersonBuf(j.person) })
 	p.results = newSlot(func(r Result) { r.Close() })
 	p.wg.Add(2)
 	go func() { defer p.wg.Done(); p.runWarp(ctx) }()
@@ -366,7 +386,7 @@ func (p *Pipeline) runDisplay(ctx context.Context) {
 // displayFrame frames one frame, offers its crop to the warp stage and
 // composes it with the latest warp result. It takes ownership of f.Mat.
 func (p *Pipeline) displayFrame(ctx context.Context, f Frame, gen tensors) (Result, error) {
-	res := Result{Frame: f.Mat, TryOn: f.Mat.Clone(), Time: f.Time, Seq: f.Seq}
+	res := newResult(f)
 	box, ok, err := p.personBox(f.Mat, f.PTS)
 	if err != nil {
 		res.Close()
@@ -389,7 +409,9 @@ func (p *Pipeline) displayFrame(ctx context.Context, f Frame, gen tensors) (Resu
 		return res, nil
 	}
 	p.warpM.addIn()
-	if p.warpIn.put(warpJob{person: append([]float32(nil), p.crop.person...), seq: f.Seq}) {
+	person := p.personBuf()
+	copy(person, p.crop.person)
+	if p.warpIn.put(warpJob{person: person, seq: f.Seq}) {
 		p.warpM.addDrop()
 	}
 	p.latest.Lock()
@@ -405,6 +427,7 @@ func (p *Pipeline) displayFrame(ctx context.Context, f Frame, gen tensors) (Resu
 		res.Close()
 		return Result{}, err
 	}
+	ownTryOn(&res)
 	if err := p.composite(&res, gen, warp, box); err != nil {
 		res.Close()
 		return Result{}, err
@@ -446,11 +469,14 @@ func (p *Pipeline) runWarp(ctx context.Context) {
 		}
 		g := p.garment.Load()
 		if g == nil {
+			p.putPersonBuf(job.person)
 			continue
 		}
 		t0 := time.Now()
 		out := tensors{}
-		if err := p.model.warp(ctx, job.person, g, out); err != nil {
+		err := p.model.warp(ctx, job.person, g, out)
+		p.putPersonBuf(job.person)
+		if err != nil {
 			if ctx.Err() != nil {
 				return
 			}
@@ -463,6 +489,26 @@ func (p *Pipeline) runWarp(ctx context.Context) {
 		// Each result is a fresh map: gen reads the old one without a lock.
 		p.latest.warp, p.latest.garment, p.latest.seq = out, g, job.seq
 		p.latest.Unlock()
+	}
+}
+
+// personBuf returns a person tensor for a warp job, reused when one is free.
+func (p *Pipeline) personBuf() []float32 {
+	select {
+	case b := <-p.personBufs:
+		if len(b) == len(p.crop.person) {
+			return b
+		}
+	default:
+	}
+	return make([]float32, len(p.crop.person))
+}
+
+// putPersonBuf gives a warp job's person tensor back.
+func (p *Pipeline) putPersonBuf(b []float32) {
+	select {
+	case p.personBufs <- b:
+	default:
 	}
 }
 

@@ -1,8 +1,10 @@
-// Package live runs the try-on session behind the desktop window: it opens
-// a frame source, feeds the inference pipeline, turns results into images
-// for the window, records clips and takes snapshots. It implements the
-// ui.Engine and ui.Catalog interfaces on top of capture, inference and
-// garments.
+// Package live runs live try-on streams. A Session is one stream: it reads
+// a frame source into the inference pipeline and hands each result to the
+// sinks (the window's frames, converted once into pooled RGBA images; a
+// clip recorder; the snapshot). The desktop app (through Engine, which
+// implements ui.Engine and ui.Catalog on top of capture, inference and
+// garments), `mgvton record` and `mgvton bench` all run their stream
+// through a Session.
 package live
 
 import (

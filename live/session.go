@@ -63,6 +63,12 @@ type Session struct {
 	errs   chan error
 	mirror atomic.Bool
 	pool   *rgbaPool
+	// recycler is the source being fed, when it takes frames back.
+	recycler atomic.Pointer[recyclerRef]
+
+	// life serialises SetPipeline, Open and Close, so that nothing starts
+	// a goroutine after Close stopped them.
+	life sync.Mutex
 
 	mu        sync.Mutex // guards the fields below
 	pipe      *inference.Pipeline
@@ -125,6 +131,8 @@ func (s *Session) Report(err error) {
 // previous pipeline, if any, is closed after p took over. A nil p closes
 // the current pipeline: frames then go to the display unchanged.
 func (s *Session) SetPipeline(p *inference.Pipeline) error {
+	s.life.Lock()
+	defer s.life.Unlock()
 	if s.closed.Load() && p != nil {
 		p.Close()
 		return inference.ErrClosed
@@ -165,6 +173,8 @@ func (s *Session) StopPipeline() { s.SetPipeline(nil) }
 // source being read; the session owns src from now on. Read errors other
 // than a close are reported.
 func (s *Session) Open(src capture.Source) {
+	s.life.Lock()
+	defer s.life.Unlock()
 	if s.closed.Load() {
 		src.Close()
 		return
@@ -203,6 +213,11 @@ func (s *Session) CloseSource() {
 // The caller keeps ownership of src and does not call Close while Feed
 // runs.
 func (s *Session) Feed(ctx context.Context, src capture.Source, n int64) error {
+	if r, ok := src.(capture.Recycler); ok {
+		ref := &recyclerRef{r}
+		s.recycler.Store(ref)
+		defer s.recycler.CompareAndSwap(ref, nil)
+	}
 	for i := int64(0); ctx.Err() == nil && (n <= 0 || i < n); i++ {
 		f, err := src.Read()
 		if err != nil {
@@ -278,9 +293,15 @@ func (s *Session) deliver(res inference.Result, st inference.Stats) {
 		s.publish(frame)
 	}
 	// The snapshot keeps the try-on picture itself; the rest is released.
+	// An applied result's frame shares its pixels with nothing else (the
+	// try-on is a copy): the source decodes into it again.
 	tryOn := res.TryOn
 	res.TryOn = gocv.Mat{}
-	res.Frame.Close()
+	if ref := s.recycler.Load(); ref != nil && res.Applied {
+		ref.r.Recycle(res.Frame)
+	} else {
+		res.Frame.Close()
+	}
 	res.Body.Close()
 	res.Masks.Close()
 	s.snap.Lock()
@@ -383,6 +404,8 @@ func (s *Session) Close() error {
 	if !s.closed.CompareAndSwap(false, true) {
 		return nil
 	}
+	s.life.Lock() // waits for a SetPipeline or Open in progress
+	defer s.life.Unlock()
 	s.CloseSource()
 	if _, err := s.StopRecording(); err != nil && !errors.Is(err, ErrNotRecording) {
 		s.log.Warn("stop recording", "err", err)
@@ -408,6 +431,8 @@ func (s *Session) Close() error {
 	close(s.frames)
 	return nil
 }
+
+type recyclerRef struct{ r capture.Recycler }
 
 // rgbaPool converts BGR Mats into *image.RGBA taken from a small free list
 // (Effective Go's leaky buffer): the window hands each image back through

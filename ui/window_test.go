@@ -3,12 +3,14 @@ package ui
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"image"
 	"image/png"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -625,5 +627,25 @@ func TestStartRecoversInterruptedSnapshot(t *testing.T) {
 	h.w.openSavedFolder()
 	if wantURI := storage.NewFileURI(out).String(); len(h.app.opened) != 1 || h.app.opened[0] != wantURI {
 		t.Errorf("Open folder opened %q; want [%s]", h.app.opened, wantURI)
+	}
+}
+
+// TestWindowReleasesReplacedFrames: a frame's images go back to the engine
+// (Release) once a newer frame replaced them on screen, and not before.
+func TestWindowReleasesReplacedFrames(t *testing.T) {
+	eng := newFakeEngine(false)
+	h := newHarness(t, newTestApp(t), eng, newFakeCatalog(), Options{})
+	var released [3]atomic.Int32
+	for i := range 3 {
+		f := syntheticFrame(i, true)
+		f.Release = func() { released[i].Add(1) }
+		eng.frames <- f
+		h.waitFor(fmt.Sprintf("frame %d shown", i), func() bool { return h.w.video.frames == i+1 })
+	}
+	h.settle()
+	for i, want := range []int32{1, 1, 0} {
+		if got := released[i].Load(); got != want {
+			t.Errorf("frame %d released %d times; want %d", i, got, want)
+		}
 	}
 }
