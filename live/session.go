@@ -281,6 +281,7 @@ func (s *Session) deliver(res inference.Result, st inference.Stats) {
 				LatencyMS:   float64(st.EndToEnd.LatencyP50.Microseconds()) / 1000,
 				Dropped:     st.Dropped(),
 				PersonFound: res.Person,
+				PersonMS:    float64(st.Person.LatencyP50.Microseconds()) / 1000,
 			},
 		}
 		if res.Applied {

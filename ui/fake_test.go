@@ -132,7 +132,7 @@ func syntheticFrame(n int, person bool) Frame {
 			try.SetRGBA(x, y, color.RGBA{uint8(n), uint8(x * 4), uint8(y * 5), 255})
 		}
 	}
-	return Frame{Camera: cam, TryOn: try, Stats: Stats{DisplayFPS: 29.5, WarpFPS: 3.25, LatencyMS: 181, Dropped: int64(n), PersonFound: person}}
+	return Frame{Camera: cam, TryOn: try, Stats: Stats{DisplayFPS: 29.5, WarpFPS: 3.25, LatencyMS: 181, Dropped: int64(n), PersonFound: person, PersonMS: 31.4}}
 }
 
 // fakeCatalog serves a fixed list and imports with a given result.

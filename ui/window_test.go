@@ -425,7 +425,7 @@ func TestFramesShowWithHUD(t *testing.T) {
 	if !v.noPerson.box.Visible() || !strings.Contains(h.w.statsLabel.Text, "no person in view") {
 		t.Errorf("no-person pill visible=%v status %q; want both to say so", v.noPerson.box.Visible(), h.w.statsLabel.Text)
 	}
-	for _, want := range []string{"29.5 fps", "warp 3.2", "181 ms", "7 dropped"} {
+	for _, want := range []string{"29.5 fps", "warp 3.2", "181 ms", "7 dropped", "pose 31 ms"} {
 		if !strings.Contains(v.hud.text.Text, want) {
 			t.Errorf("HUD %q; want %q", v.hud.text.Text, want)
 		}
