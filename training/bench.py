@@ -74,8 +74,8 @@ def bench_compare(arch: str, h: int, w: int, threads: int, runs: int, manifest: 
     """ORT warp+gen of the exported graphs against PyTorch eager on the same weights, in one run.
 
     Eager runs the cost volume as 49 slices (``correlation_reference``, its fastest eager writing); the
-    graphs are exported twice, with the stacked cost volume (what ``export`` writes) and with the 49-slice
-    one (what it wrote before), so the table shows what the reformulation bought. Weights are random
+    graphs are exported twice, with the stacked cost volume and with the 49-slice one (what ``export``
+    writes, ``models.common.EXPORT_COST_VOLUME``), so the table shows what the reformulation buys. Weights are random
     (seed 0): speed only. ``parity`` is ORT's largest difference from eager on the warp and gen outputs.
     ``manifest``: take the architecture from a model folder's manifest (e.g. models/default, whose
     mg-lite estimates the flow at half resolution) instead of the preset."""
@@ -104,13 +104,14 @@ def bench_compare(arch: str, h: int, w: int, threads: int, runs: int, manifest: 
         ref = [t.numpy() for t in WarpGraph(model)(*warp_in)] + [t.numpy() for t in GenGraph(model)(*gen_in)]
     print(f"{arch} {h}x{w}, {threads} thread(s), medians of {runs}:")
     print(f"  PyTorch {torch.__version__} eager warp+gen (49-slice cost volume): {eager_ms:8.1f} ms")
+    default_form = common.EXPORT_COST_VOLUME
     for form in ("stacked", "slices"):
         common.EXPORT_COST_VOLUME = form
         try:
             warp_g = export_graph(WarpGraph(model), warp_in, WARP_IN, WARP_OUT)
             gen_g = export_graph(GenGraph(model), gen_in, GEN_IN, GEN_OUT)
         finally:
-            common.EXPORT_COST_VOLUME = "stacked"
+            common.EXPORT_COST_VOLUME = default_form
         ws, gs = ort_session(warp_g, threads), ort_session(gen_g, threads)
         wfeed = {n: t.numpy() for n, t in zip(WARP_IN, warp_in)}
 

@@ -183,6 +183,19 @@ def to_fp16(onnx_bytes: bytes) -> bytes:
 
     m = convert_float_to_float16(onnx.load_from_string(onnx_bytes), keep_io_types=True,
                                  op_block_list=FP16_KEEP_FP32)
+    # the converter appends the input casts at the end of the node list; ONNX wants producers first
+    known = {i.name for i in m.graph.input} | {t.name for t in m.graph.initializer} | {""}
+    todo, order = list(m.graph.node), []
+    while todo:
+        ready = [n for n in todo if all(i in known for i in n.input)]
+        if not ready:
+            raise RuntimeError("export: fp16 graph has a cycle or an input nothing produces")
+        for n in ready:
+            order.append(n)
+            known.update(n.output)
+        todo = [n for n in todo if all(n is not r for r in ready)]
+    del m.graph.node[:]
+    m.graph.node.extend(order)
     return m.SerializeToString()
 
 

@@ -52,7 +52,10 @@ def test_strict_load_matches_reference(official_files):
         load_official(str(tmp / "dmvton_pf_warp.pt"), str(tmp / "bad_gen.pt"))
 
 
-def test_import_cli_exports_model_folder(official_files, tmp_path):
+def test_import_cli_exports_model_folder(official_files, tmp_path, monkeypatch):
+    import training.models.common as common
+
+    monkeypatch.setattr(common, "EXPORT_COST_VOLUME", "stacked")  # the faster-graph candidate, checked below
     tmp, _ = official_files
     out = tmp_path / "dmvton"
     rc = main(["--warp", str(tmp / "dmvton_pf_warp.pt"), "--gen", str(tmp / "dmvton_pf_gen.pt"), "--out", str(out),
