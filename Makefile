@@ -36,9 +36,11 @@ build: setup
 run: build
 	$(BIN)
 
-# the linters: ruff (Python), go vet and staticcheck (Go); findings fail the run
+# the linters: ruff (Python), go vet and staticcheck (Go), and go.mod/go.sum
+# as `go mod tidy` would leave them; findings fail the run
 lint: setup setup-lint
 	.tools/ruff/bin/ruff check training scripts
+	go mod tidy -diff
 	go vet ./...
 	$(STATICCHECK) ./...
 

@@ -33,8 +33,9 @@ func TestAppStartsWithoutONNXRuntime(t *testing.T) {
 	if err := app.Start(); err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- app.Wait() }()
+	exited := make(chan struct{})
+	var waitErr error
+	go func() { waitErr = app.Wait(); close(exited) }()
 	t.Cleanup(func() {
 		app.Process.Kill()
 		<-exited
@@ -42,9 +43,9 @@ func TestAppStartsWithoutONNXRuntime(t *testing.T) {
 	var win string
 	for i := 0; i < 150 && win == ""; i++ {
 		select {
-		case err := <-exited:
+		case <-exited:
 			log, _ := os.ReadFile(logPath)
-			t.Fatalf("the app exited (%v) without the ONNX Runtime library; log:\n%s", err, log)
+			t.Fatalf("the app exited (%v) without the ONNX Runtime library; log:\n%s", waitErr, log)
 		case <-time.After(200 * time.Millisecond):
 		}
 		cmd := exec.Command("xdotool", "search", "--name", "mgvton")
@@ -56,8 +57,9 @@ func TestAppStartsWithoutONNXRuntime(t *testing.T) {
 		t.Fatal("no mgvton window within 30 s")
 	}
 	select {
-	case err := <-exited:
-		t.Fatalf("the app exited (%v) after opening its window", err)
+	case <-exited:
+		log, _ := os.ReadFile(logPath)
+		t.Fatalf("the app exited (%v) after opening its window; log:\n%s", waitErr, log)
 	case <-time.After(5 * time.Second):
 	}
 	log, _ := os.ReadFile(logPath)

@@ -101,7 +101,7 @@ func TestAppUnderXvfbRecordsAClip(t *testing.T) {
 	app := exec.Command(exe, "-source", "demo")
 	app.Env = append(os.Environ(), "MGVTON_TEST_RUN_APP=1", "DISPLAY="+display, "HOME="+home,
 		"XDG_CONFIG_HOME="+filepath.Join(home, ".config"), "XDG_DATA_HOME="+filepath.Join(home, ".local/share"),
-		"MGVTON_ORT_LIB="+ortLib(t))
+		"MGVTON_ORT_LIB="+libraryPath(t))
 	logPath := filepath.Join(home, "app.log")
 	logFile, _ := os.Create(logPath)
 	app.Stdout, app.Stderr = logFile, logFile
@@ -164,7 +164,7 @@ func TestAppUnderXvfbRecordsAClip(t *testing.T) {
 	}
 }
 
-func ortLib(t *testing.T) string {
+func libraryPath(t *testing.T) string {
 	if p := os.Getenv("MGVTON_ORT_LIB"); p != "" {
 		return p
 	}

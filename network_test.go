@@ -31,7 +31,7 @@ func TestAppOpensNoNetworkSockets(t *testing.T) {
 	app := nettrace.Command(strace, log, exe, "-source", "demo")
 	app.Env = append(os.Environ(), "MGVTON_TEST_RUN_APP=1", "DISPLAY="+display, "HOME="+home,
 		"XDG_CONFIG_HOME="+filepath.Join(home, ".config"), "XDG_DATA_HOME="+filepath.Join(home, ".local/share"),
-		"MGVTON_ORT_LIB="+ortLib(t))
+		"MGVTON_ORT_LIB="+libraryPath(t))
 	app.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // strace and the app: stopped together
 	appLog, _ := os.Create(filepath.Join(home, "app.log"))
 	app.Stdout, app.Stderr = appLog, appLog

@@ -23,7 +23,7 @@ func runApp(args []string) error {
 	source := fs.String("source", "", "start on this source: demo, cam:N, /dev/videoN or a video file (default: last used, else a camera, else the demo)")
 	model := fs.String("model", "", "start with this model folder (default: last used, else models/default)")
 	garment := fs.String("garment", "", "start wearing this catalog garment (default: last used)")
-	ortLib := fs.String("ort-lib", "", "ONNX Runtime library (default: $"+inference.LibraryEnv+", then lib/libonnxruntime.so)")
+	libraryPath := fs.String("ort-lib", "", "ONNX Runtime library (default: $"+inference.LibraryEnv+", then lib/libonnxruntime.so)")
 	var device deviceFlag
 	device.register(fs)
 	if err := parse(fs, args); err != nil {
@@ -36,7 +36,7 @@ func runApp(args []string) error {
 		return errors.New("no display: the app needs an X11 or Wayland session (DISPLAY is not set); " +
 			"tryon, video, record and bench work without one")
 	}
-	if err := inference.Init(*ortLib); err != nil {
+	if err := inference.Init(*libraryPath); err != nil {
 		// The window still opens and shows the camera; choosing a model
 		// shows this error again where the user looks.
 		fmt.Fprintf(os.Stderr, "mgvton: %v; the app opens without try-on\n", err)
@@ -48,7 +48,7 @@ func runApp(args []string) error {
 		// the user's garments are missing.
 		fmt.Fprintf(os.Stderr, "mgvton: %v\n", libErr)
 	}
-	eng := live.NewEngine(lib, live.Options{ORTLib: *ortLib})
+	eng := live.NewEngine(lib, live.Options{LibraryPath: *libraryPath})
 	defer eng.Close()
 	a := fyneapp.NewWithID("io.github.mgvton")
 	w := ui.New(a, eng, live.NewCatalog(lib), ui.Options{StartSource: *source, StartGarment: *garment, StartModel: *model})

@@ -11,6 +11,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"mgvton/inference"
 )
 
 // command is one subcommand: run gets the arguments after its name.
@@ -55,10 +57,19 @@ func mainTo(stderr io.Writer, args []string) int {
 		if errors.Is(err, errUsage) {
 			return 2
 		}
-		fmt.Fprintf(stderr, "mgvton %s: %v\n", name, err)
+		fmt.Fprintf(stderr, "mgvton %s: %v\n", name, withFlagHint(err))
 		return 1
 	}
 	return 0
+}
+
+// withFlagHint adds the command-line flag that fixes err, for the library
+// errors that name none (the library does not know our flags).
+func withFlagHint(err error) error {
+	if errors.Is(err, inference.ErrNoRuntime) {
+		return fmt.Errorf("%w; or pass -ort-lib PATH", err)
+	}
+	return err
 }
 
 func usage(w io.Writer) {

@@ -21,14 +21,14 @@ import (
 
 // modelFlags are the flags every command that runs the model shares.
 type modelFlags struct {
-	dir    string
-	ortLib string
-	device deviceFlag
+	dir         string
+	libraryPath string
+	device      deviceFlag
 }
 
 func (f *modelFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.dir, "model", "", "model folder (default: models/default)")
-	fs.StringVar(&f.ortLib, "ort-lib", "", "ONNX Runtime library (default: $"+inference.LibraryEnv+", then lib/libonnxruntime.so)")
+	fs.StringVar(&f.libraryPath, "ort-lib", "", "ONNX Runtime library (default: $"+inference.LibraryEnv+", then lib/libonnxruntime.so)")
 	f.device.register(fs)
 }
 
@@ -41,7 +41,7 @@ func (f *modelFlags) load() (*inference.Model, error) {
 	if dir == "" {
 		dir = inference.DefaultModelDir()
 	}
-	m, err := inference.LoadModel(dir, inference.Options{LibraryPath: f.ortLib})
+	m, err := inference.LoadModel(dir, inference.Options{LibraryPath: f.libraryPath})
 	if err != nil {
 		return nil, err
 	}

@@ -102,7 +102,7 @@ func runVideo(args []string) error {
 		if err != nil {
 			return err
 		}
-		res, err := p.Process(ctx, inference.Frame{Mat: f.Mat, Time: f.Time, PTS: f.PTS, Seq: f.Seq})
+		res, err := p.Process(ctx, f)
 		if err != nil {
 			return err
 		}

@@ -77,7 +77,7 @@ func TestFramerFindsNobodyInABlankFrame(t *testing.T) {
 func TestNewFramerMissingModels(t *testing.T) {
 	o := DefaultFraming()
 	o.Person.Dir = t.TempDir()
-	o.Person.LibraryPath = ortLibForTest(t)
+	o.Person.LibraryPath = libraryPathForTest(t)
 	_, err := NewFramer(o)
 	if err == nil || !strings.Contains(err.Error(), "pose_detection.onnx") || strings.Contains(err.Error(), "\n") {
 		t.Fatalf("NewFramer without models: got %v; want a one-line error naming pose_detection.onnx", err)
@@ -259,7 +259,7 @@ func TestFramerLiveRunsThePoseModelsAside(t *testing.T) {
 func newTestFramer(tb testing.TB, opts FramingOptions) *Framer {
 	tb.Helper()
 	opts.Person.Dir = personModelsForTest(tb)
-	opts.Person.LibraryPath = ortLibForTest(tb)
+	opts.Person.LibraryPath = libraryPathForTest(tb)
 	f, err := NewFramer(opts)
 	if err != nil {
 		tb.Fatal(err)

@@ -19,7 +19,7 @@ const fixtureDir = "testdata/tiny"
 // loadFixture loads a fixture model and closes it at the end of the test.
 func loadFixture(tb testing.TB, dir string) *Model {
 	tb.Helper()
-	m, err := LoadModel(dir, Options{LibraryPath: ortLibForTest(tb)})
+	m, err := LoadModel(dir, Options{LibraryPath: libraryPathForTest(tb)})
 	if err != nil {
 		tb.Fatalf("LoadModel(%s): %v", dir, err)
 	}
@@ -27,9 +27,9 @@ func loadFixture(tb testing.TB, dir string) *Model {
 	return m
 }
 
-// ortLibForTest finds the ONNX Runtime library: $MGVTON_ORT_LIB or the
+// libraryPathForTest finds the ONNX Runtime library: $MGVTON_ORT_LIB or the
 // checkout's lib/ (make setup puts it there).
-func ortLibForTest(tb testing.TB) string {
+func libraryPathForTest(tb testing.TB) string {
 	tb.Helper()
 	if p := os.Getenv(LibraryEnv); p != "" {
 		return p

@@ -35,7 +35,7 @@ type Model struct {
 	closeOnce sync.Once
 }
 
-// stage is one graph with its session and its bound tensors.
+// stage is one graph with its ONNX Runtime session and its bound tensors.
 type stage struct {
 	mu      sync.Mutex // one run at a time
 	name    string

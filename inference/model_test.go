@@ -140,7 +140,7 @@ func tensorAt(m map[string]any, stage, role string, i int) map[string]any {
 }
 
 func TestManifestMismatchNamesTheTensor(t *testing.T) {
-	lib := ortLibForTest(t)
+	lib := libraryPathForTest(t)
 	cases := []struct {
 		name string
 		edit func(m map[string]any)
@@ -198,7 +198,7 @@ func TestManifestMismatchNamesTheTensor(t *testing.T) {
 }
 
 func TestLoadModelBadFiles(t *testing.T) {
-	lib := ortLibForTest(t)
+	lib := libraryPathForTest(t)
 	t.Run("not an onnx file", func(t *testing.T) {
 		dir := copyFixture(t, nil)
 		os.WriteFile(filepath.Join(dir, "warp.onnx"), []byte("this is not a graph"), 0o644)

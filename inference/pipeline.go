@@ -11,19 +11,17 @@ import (
 	"time"
 
 	"gocv.io/x/gocv"
+
+	"mgvton/capture"
 )
 
-// Frame is a picture submitted to a Pipeline. The pipeline owns Mat (BGR
-// 8UC3) from Submit or Process on, and closes it.
-type Frame struct {
-	Mat  gocv.Mat
-	Time time.Time // capture time, for end-to-end latency
-	// PTS is the frame's position in its stream (a video file's frame
-	// time): it times the keypoint filter of offline runs, which process
-	// frames slower or faster than they were shot. Zero: the wall clock.
-	PTS time.Duration
-	Seq int64
-}
+// Frame is a picture submitted to a Pipeline: the frame a capture.Source
+// reads, passed on as it is (one frame type from source to pipeline). The
+// pipeline owns Mat (BGR 8UC3) from Submit or Process on, and closes it.
+// Time is the capture time, for end-to-end latency; PTS times the keypoint
+// filter of offline runs, which process frames slower or faster than they
+// were shot (zero: the wall clock).
+type Frame = capture.Frame
 
 // Result is one processed frame. The receiver owns Frame and TryOn and must
 // Close both.

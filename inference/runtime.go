@@ -30,7 +30,7 @@ func Init(libPath string) error {
 	return nil
 }
 
-// Device is where sessions run (auto, cpu or cuda).
+// Device is where ONNX Runtime sessions run (auto, cpu or cuda).
 type Device = ortenv.Device
 
 // The devices a user can ask for.
@@ -46,11 +46,11 @@ var ErrNoCUDA = ortenv.ErrNoCUDA
 // ParseDevice parses "auto", "cpu" or "cuda".
 func ParseDevice(s string) (Device, error) { return ortenv.ParseDevice(s) }
 
-// SetDevice chooses the device for every session of this process (models
+// SetDevice chooses the device for every ONNX Runtime session of this process (models
 // and person graphs); call it before the first Init.
 func SetDevice(d Device) error { return ortenv.SetDevice(d) }
 
-// ChosenDevice returns the device sessions run on, why, and the GPU model.
+// ChosenDevice returns the device ONNX Runtime sessions run on, why, and the GPU model.
 func ChosenDevice() (Device, string, string) { return ortenv.Chosen() }
 
 // DefaultModelDir returns models/default beside the executable, its parent

@@ -25,9 +25,9 @@ import (
 
 // Options configure an Engine.
 type Options struct {
-	ORTLib    string // ONNX Runtime library; empty: inference's default
-	ModelsDir string // folder whose sub-folders are models; empty: parent of the default model
-	Log       *slog.Logger
+	LibraryPath string // ONNX Runtime library; empty: inference's default
+	ModelsDir   string // folder whose sub-folders are models; empty: parent of the default model
+	Log         *slog.Logger
 }
 
 // Engine implements ui.Engine: it loads models and garments and runs the
@@ -133,7 +133,7 @@ func (e *Engine) SetModel(dir string) error {
 	if same {
 		return nil
 	}
-	m, err := inference.LoadModel(dir, inference.Options{LibraryPath: e.opts.ORTLib})
+	m, err := inference.LoadModel(dir, inference.Options{LibraryPath: e.opts.LibraryPath})
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package live
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -116,8 +117,8 @@ func TestEngineShowsRecordsAndSnapshots(t *testing.T) {
 	if err := e.StartRecording(clip); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.StartRecording(filepath.Join(dir, "second.mp4")); err == nil {
-		t.Error("a second StartRecording: got no error")
+	if err := e.StartRecording(filepath.Join(dir, "second.mp4")); !errors.Is(err, ErrAlreadyRecording) {
+		t.Errorf("a second StartRecording: got %v; want ErrAlreadyRecording", err)
 	}
 	time.Sleep(1500 * time.Millisecond)
 	got, err := e.StopRecording()

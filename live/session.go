@@ -17,9 +17,17 @@ import (
 	"mgvton/ui"
 )
 
-// ErrNotRecording is returned by StopRecording when no clip is being
-// recorded.
-var ErrNotRecording = errors.New("not recording")
+// Conditions a caller of Session (and Engine) can branch on with errors.Is.
+var (
+	// ErrNotRecording is returned by StopRecording when no clip is being
+	// recorded.
+	ErrNotRecording = errors.New("not recording")
+	// ErrAlreadyRecording is returned by StartRecording while a clip is
+	// being recorded.
+	ErrAlreadyRecording = errors.New("already recording")
+	// ErrNoPicture is returned by Snapshot before any result was shown.
+	ErrNoPicture = errors.New("nothing to save yet: no frame has been shown")
+)
 
 // SessionOptions configure a Session.
 type SessionOptions struct {
@@ -273,6 +281,7 @@ func (s *Session) deliver(res inference.Result, st inference.Stats) {
 				LatencyMS:   float64(st.EndToEnd.LatencyP50.Microseconds()) / 1000,
 				Dropped:     st.Dropped(),
 				PersonFound: res.Person,
+				PersonMS:    float64(st.Person.LatencyP50.Microseconds()) / 1000,
 			},
 		}
 		if res.Applied {
@@ -344,7 +353,7 @@ func (s *Session) StartRecording(path string) error {
 	s.rec.Lock()
 	defer s.rec.Unlock()
 	if s.rec.r != nil {
-		return errors.New("already recording")
+		return ErrAlreadyRecording
 	}
 	r, err := capture.NewRecorder(path, capture.RecorderOptions{FPS: 30})
 	if err != nil {
@@ -378,7 +387,7 @@ func (s *Session) Snapshot(path string) error {
 	s.snap.Lock()
 	if !s.snap.ok {
 		s.snap.Unlock()
-		return errors.New("nothing to save yet: no frame has been shown")
+		return ErrNoPicture
 	}
 	buf, err := gocv.IMEncode(gocv.PNGFileExt, s.snap.img)
 	s.snap.Unlock()

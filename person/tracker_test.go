@@ -34,9 +34,9 @@ func modelsForTest(tb testing.TB) string {
 	return d
 }
 
-// ortLibForTest finds the ONNX Runtime library: $MGVTON_ORT_LIB or the
+// libraryPathForTest finds the ONNX Runtime library: $MGVTON_ORT_LIB or the
 // checkout's lib/.
-func ortLibForTest(tb testing.TB) string {
+func libraryPathForTest(tb testing.TB) string {
 	tb.Helper()
 	if p := os.Getenv(ortenv.LibraryEnv); p != "" {
 		return p
@@ -56,7 +56,7 @@ func ortLibForTest(tb testing.TB) string {
 func newTestTracker(tb testing.TB, o Options) *Tracker {
 	tb.Helper()
 	o.Dir = modelsForTest(tb)
-	o.LibraryPath = ortLibForTest(tb)
+	o.LibraryPath = libraryPathForTest(tb)
 	tr, err := New(o)
 	if err != nil {
 		tb.Fatal(err)
@@ -77,7 +77,7 @@ func readImage(tb testing.TB, path string) gocv.Mat {
 
 func TestNewMissingOrCorruptModel(t *testing.T) {
 	dir := t.TempDir()
-	_, err := New(Options{Dir: dir, LibraryPath: ortLibForTest(t)})
+	_, err := New(Options{Dir: dir, LibraryPath: libraryPathForTest(t)})
 	if err == nil || !strings.Contains(err.Error(), DetectorFile) || strings.Contains(err.Error(), "\n") {
 		t.Errorf("empty folder: got %v; want a one-line error naming %s", err, DetectorFile)
 	}
@@ -93,7 +93,7 @@ func TestNewMissingOrCorruptModel(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, LandmarkFullFile), []byte("not a graph"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err = New(Options{Dir: dir, LibraryPath: ortLibForTest(t)})
+	_, err = New(Options{Dir: dir, LibraryPath: libraryPathForTest(t)})
 	if err == nil || !strings.Contains(err.Error(), LandmarkFullFile) || strings.Contains(err.Error(), "\n") {
 		t.Errorf("corrupt landmark graph: got %v; want a one-line error naming %s", err, LandmarkFullFile)
 	}

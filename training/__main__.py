@@ -23,7 +23,8 @@ COMMANDS = {
     "count": ("training.count", "parameters, thop MACs and weight MiB of an architecture"),
     "ablation": ("training.ablation", "the paper's Table 2 from the ablation runs' reports and benchmarks"),
     "import-dmvton": ("training.dmvton_import", "official DM-VTON checkpoints -> ONNX model folder"),
-    "realism": ("training.realism", "pose-detector realism of synthetic renders per generator version (detection rate, keypoint error)"),
+    "realism": ("training.realism", "pose-detector realism of synthetic renders per generator version "
+                "(detection rate, keypoint error)"),
 }
 
 

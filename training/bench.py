@@ -70,22 +70,31 @@ def bench_model(arch: str, h: int, w: int) -> None:
             print(f"{arch} {name} {h}x{w} ORT {th} thread(s): {ms:.1f} ms")
 
 
-def bench_compare(arch: str, h: int, w: int, threads: int, runs: int) -> None:
+def bench_compare(arch: str, h: int, w: int, threads: int, runs: int, manifest: str = "") -> None:
     """ORT warp+gen of the exported graphs against PyTorch eager on the same weights, in one run.
 
     Eager runs the cost volume as 49 slices (``correlation_reference``, its fastest eager writing); the
     graphs are exported twice, with the stacked cost volume (what ``export`` writes) and with the 49-slice
     one (what it wrote before), so the table shows what the reformulation bought. Weights are random
-    (seed 0): speed only. ``parity`` is ORT's largest difference from eager on the warp and gen outputs."""
+    (seed 0): speed only. ``parity`` is ORT's largest difference from eager on the warp and gen outputs.
+    ``manifest``: take the architecture from a model folder's manifest (e.g. models/default, whose
+    mg-lite estimates the flow at half resolution) instead of the preset."""
     import numpy as np
 
     from .export import GEN_IN, GEN_OUT, WARP_IN, WARP_OUT, GenGraph, WarpGraph, example_inputs, export_graph
     from .export import ort_session
-    from .models import build, common, model_config
+    from .models import build, build_from_record, common, model_config
 
     torch.manual_seed(0)
     torch.set_num_threads(threads)
-    model = build("student", model_config("student", arch)).eval()
+    if manifest:
+        import json
+        from pathlib import Path
+
+        rec = json.loads(Path(manifest).read_text())["provenance"]["architecture"]
+        model, arch = build_from_record(rec).eval(), f"{rec['arch']} ({manifest})"
+    else:
+        model = build("student", model_config("student", arch)).eval()
     warp_in = example_inputs(WARP_IN, h, w, seed=1)
     with torch.no_grad():
         out = model.warp_forward(*warp_in)
@@ -144,13 +153,14 @@ def main(argv=None) -> int:
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--steps", type=int, default=3)
+    ap.add_argument("--manifest", default="", help="compare: the architecture of this model folder's manifest")
     a = ap.parse_args(argv)
     if a.what == "blocks":
         bench_blocks(a.threads)
     elif a.what == "model":
         bench_model(a.arch, a.height, a.width)
     elif a.what == "compare":
-        bench_compare(a.arch, a.height, a.width, a.threads, a.steps)
+        bench_compare(a.arch, a.height, a.width, a.threads, a.steps, a.manifest)
     else:
         bench_train(a.arch, a.height, a.width, a.batch, a.threads, a.steps)
     return 0

@@ -161,7 +161,8 @@ def read_state_dict(path: str, trusted: bool = False) -> Tuple[Dict[str, torch.T
     if isinstance(obj, dict) and isinstance(obj.get("model"), dict):
         fid = obj.get("best_fid")
         fid = f", best FID {float(fid):.3f}" if isinstance(fid, (int, float)) or hasattr(fid, "dtype") else ""
-        notes.append(f"{Path(path).name}: weights under 'model' (epoch {obj.get('epoch')}{fid}; optimizer state ignored)")
+        notes.append(f"{Path(path).name}: weights under 'model' (epoch {obj.get('epoch')}{fid}; "
+                     "optimizer state ignored)")
         obj = obj["model"]
     elif isinstance(obj, dict) and isinstance(obj.get("state_dict"), dict):
         obj = obj["state_dict"]
@@ -209,7 +210,8 @@ def main(argv=None) -> int:
                     help="the checkpoint was trained without --align_corners (the official scripts use it): "
                          "grid_sample without align_corners, offsets normalised by size-1 as the official apply_offset")
     ap.add_argument("--trust-checkpoint", action="store_true",
-                    help="unpickle the files fully (only for files you trust; default: tensors, numbers and plain containers only)")
+                    help="unpickle the files fully (only for files you trust; "
+                         "default: tensors, numbers and plain containers only)")
     ap.add_argument("--save-ckpt", help="also write a lab checkpoint (for eval or fine-tuning) to this path")
     ap.add_argument("--measure-threads", action="store_true")
     a = ap.parse_args(argv)

@@ -39,6 +39,9 @@ CHANNELS = {"person": 3, "garment": 3, "garment_mask": 1, "warped_garment": 3, "
             "tryon": 3, "composite_mask": 1}
 PARITY_FAIL = 1e-2  # beyond this the graph is wrong, not just rounded differently
 PARITY_WARN = 1e-3
+# ops left in fp32 by --fp16: ONNX Runtime's CPU kernels take no fp16 GridSample or Range, and Resize
+# interpolates the flow, whose rounding moves whole pixels
+FP16_KEEP_FP32 = ["GridSample", "Resize", "Range"]
 
 
 class WarpGraph(nn.Module):
@@ -173,10 +176,32 @@ def _ckpt_summary(path: Optional[str], ck: Optional[Dict[str, Any]]) -> Optional
     }
 
 
+def to_fp16(onnx_bytes: bytes) -> bytes:
+    """The graph with fp16 weights and arithmetic, fp32 inputs and outputs (the app feeds it unchanged)."""
+    import onnx
+    from onnxruntime.transformers.float16 import convert_float_to_float16
+
+    m = convert_float_to_float16(onnx.load_from_string(onnx_bytes), keep_io_types=True,
+                                 op_block_list=FP16_KEEP_FP32)
+    return m.SerializeToString()
+
+
+def fp16_parity(fp32: bytes, fp16: bytes, in_names, out_names, h: int, w: int) -> Dict[str, Dict[str, float]]:
+    """fp16 graph against the fp32 graph in ONNX Runtime, same random inputs: max and mean abs difference."""
+    feed = {n: t.numpy() for n, t in zip(in_names, example_inputs(in_names, h, w, seed=1))}
+    a = ort_session(fp32).run(list(out_names), feed)
+    b = ort_session(fp16).run(list(out_names), feed)
+    return {n: {"max_abs": float(np.abs(x - y).max()), "mean_abs": float(np.abs(x - y).mean())}
+            for n, x, y in zip(out_names, a, b)}
+
+
 def write_model_folder(model: nn.Module, out: Path, *, name: str, architecture: str, height: int, width: int,
                        provenance: Dict[str, Any], threads: Tuple[int, int] = (2, 1),
-                       measure_threads: bool = False, quiet: bool = False) -> Dict[str, Any]:
-    """Export ``model`` (warp_forward/gen_forward interface) into the model folder ``out`` atomically."""
+                       measure_threads: bool = False, quiet: bool = False, fp16: bool = False) -> Dict[str, Any]:
+    """Export ``model`` (warp_forward/gen_forward interface) into the model folder ``out`` atomically.
+
+    ``fp16``: the graphs are converted to fp16 after the fp32 parity check against PyTorch; the manifest
+    records the fp16 graphs' difference from the fp32 ones (``provenance.fp16_parity``)."""
     import onnx
 
     out = Path(out)
@@ -206,6 +231,16 @@ def write_model_folder(model: nn.Module, out: Path, *, name: str, architecture: 
         raise RuntimeError(f"export: ONNX Runtime disagrees with PyTorch by {max_diff:.3e} (> {PARITY_FAIL})")
     if max_diff > PARITY_WARN:
         print(f"export: warning: parity {max_diff:.3e} above {PARITY_WARN}", file=sys.stderr)
+    half: Dict[str, Dict[str, Dict[str, float]]] = {}
+    if fp16:
+        for stage, ins, outs in (("warp", WARP_IN, WARP_OUT), ("gen", GEN_IN, GEN_OUT)):
+            data = to_fp16(graphs[stage])
+            onnx.checker.check_model(onnx.load_from_string(data))
+            half[stage] = fp16_parity(graphs[stage], data, ins, outs, h, w)
+            graphs[stage] = data
+            if not quiet:
+                print(f"fp16 vs fp32 {stage}: " + ", ".join(
+                    f"{k} max {v['max_abs']:.2e} mean {v['mean_abs']:.2e}" for k, v in half[stage].items()))
     timing = {}
     warp_threads, gen_threads = threads
     if measure_threads:
@@ -235,6 +270,9 @@ def write_model_folder(model: nn.Module, out: Path, *, name: str, architecture: 
         "provenance": {
             **provenance,
             "parity": {"max_abs_diff": max_diff, "per_output": diffs, "inputs": "uniform random, seed 1"},
+            "precision": "fp16" if fp16 else "fp32",
+            **({"fp16_parity": {"against": "the fp32 graphs in ONNX Runtime", "per_output": half,
+                                "inputs": "uniform random, seed 1"}} if fp16 else {}),
             "latency_ms": timing or None,
             "opset": OPSET,
             "exported_with": {"torch": torch.__version__, "onnx": onnx.__version__,
@@ -258,7 +296,7 @@ def write_model_folder(model: nn.Module, out: Path, *, name: str, architecture: 
 
 def export_checkpoints(warp_ckpt: str, gen_ckpt: Optional[str], out: str, name: Optional[str] = None,
                        height: Optional[int] = None, width: Optional[int] = None,
-                       measure_threads: bool = False) -> Dict[str, Any]:
+                       measure_threads: bool = False, fp16: bool = False) -> Dict[str, Any]:
     from .count import count_macs, count_params
     from .checkpoint import generator_state, load_checkpoint
     from .models import build_from_record
@@ -292,7 +330,7 @@ def export_checkpoints(warp_ckpt: str, gen_ckpt: Optional[str], out: str, name: 
         "metrics": (gck or wck).get("metrics"),
     }
     return write_model_folder(model, Path(out), name=name or Path(out).name, architecture=rec["arch"], height=h,
-                              width=w, provenance=prov, measure_threads=measure_threads)
+                              width=w, provenance=prov, measure_threads=measure_threads, fp16=fp16)
 
 
 def main(argv=None) -> int:
@@ -305,9 +343,12 @@ def main(argv=None) -> int:
     ap.add_argument("--width", type=int, help="input width (default: the training width)")
     ap.add_argument("--measure-threads", action="store_true",
                     help="time each stage with 1 and 2 ONNX Runtime threads and record the faster")
+    ap.add_argument("--fp16", action="store_true",
+                    help="fp16 weights and arithmetic (fp32 inputs and outputs); the manifest records the "
+                         "difference from the fp32 graphs")
     a = ap.parse_args(argv)
     try:
-        m = export_checkpoints(a.ckpt, a.gen_ckpt, a.out, a.name, a.height, a.width, a.measure_threads)
+        m = export_checkpoints(a.ckpt, a.gen_ckpt, a.out, a.name, a.height, a.width, a.measure_threads, a.fp16)
     except (ValueError, FileExistsError, FileNotFoundError, RuntimeError) as e:
         print(str(e), file=sys.stderr)
         return 2

@@ -30,7 +30,7 @@ import math
 import sys
 import time
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, Optional
 
 import cv2
 import numpy as np
@@ -177,7 +177,9 @@ def main(argv=None) -> int:
     for v in a.versions:
         r = measure(v, a.n, a.seed, a.height, a.width, model)
         reports.append(r)
-        f = lambda x, k=1: "n/a" if x is None else f"{100 * x:.{k}f}"
+
+        def f(x, k=1):
+            return "n/a" if x is None else f"{100 * x:.{k}f}"
         print(f"v{v}: detection {f(r['detection_rate'])} % (+- {f(r['detection_se'])}) of {a.n}; keypoint error "
               f"mean {f(r['keypoint_error_mean_H'], 2)} % H, median {f(r['keypoint_error_median_H'], 2)} % H, "
               f"PCK@0.05H {f(r['pck_0.05H'])} %, shoulders {f(r['shoulder_error_mean_H'], 2)} % H "

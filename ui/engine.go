@@ -67,6 +67,9 @@ type Stats struct {
 	Dropped    int64   // stale frames dropped since the source was opened
 	// PersonFound is false when no person is in view (the HUD says so).
 	PersonFound bool
+	// PersonMS is what the person models (pose + mask) cost per frame, p50;
+	// 0 when they do not run.
+	PersonMS float64
 }
 
 // SourceItem is an entry of the source picker.

@@ -33,6 +33,7 @@ type fakeEngine struct {
 	fail     map[string]error // method name -> error to return
 	panicOn  string           // method name that panics
 	modelGap time.Duration    // SetModel takes this long
+	recGate  chan struct{}    // when set, StartRecording waits for it to close
 }
 
 func newFakeEngine(camera bool) *fakeEngine {
@@ -98,6 +99,9 @@ func (e *fakeEngine) SetMirror(on bool)          { e.record("SetMirror", fmt.Spr
 func (e *fakeEngine) Frames() <-chan Frame       { return e.frames }
 func (e *fakeEngine) Errors() <-chan error       { return e.errs }
 func (e *fakeEngine) StartRecording(path string) error {
+	if e.recGate != nil {
+		<-e.recGate
+	}
 	if err := e.record("StartRecording", path); err != nil {
 		return err
 	}
@@ -128,7 +132,7 @@ func syntheticFrame(n int, person bool) Frame {
 			try.SetRGBA(x, y, color.RGBA{uint8(n), uint8(x * 4), uint8(y * 5), 255})
 		}
 	}
-	return Frame{Camera: cam, TryOn: try, Stats: Stats{DisplayFPS: 29.5, WarpFPS: 3.25, LatencyMS: 181, Dropped: int64(n), PersonFound: person}}
+	return Frame{Camera: cam, TryOn: try, Stats: Stats{DisplayFPS: 29.5, WarpFPS: 3.25, LatencyMS: 181, Dropped: int64(n), PersonFound: person, PersonMS: 31.4}}
 }
 
 // fakeCatalog serves a fixed list and imports with a given result.

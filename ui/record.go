@@ -33,8 +33,12 @@ func (w *Window) toggleRecording() {
 		w.startRecording()
 	case recOn:
 		w.stopRecording(nil)
+	case recStarting:
+		// A stop pressed while the recorder is still opening (slow on a
+		// loaded machine) is kept and carried out once it is open, not lost.
+		w.stopAfterStart = true
 	}
-	// Starting or stopping: wait for the engine.
+	// Stopping: wait for the engine.
 }
 
 func (w *Window) startRecording() {
@@ -44,6 +48,7 @@ func (w *Window) startRecording() {
 		return
 	}
 	w.setRecState(recStarting)
+	w.stopAfterStart = false
 	w.call(w.recordLane, "start recording", func() error { return w.eng.StartRecording(path) }, func(err error) {
 		if err != nil {
 			w.setRecState(recIdle)
@@ -52,6 +57,10 @@ func (w *Window) startRecording() {
 		}
 		w.recSince = w.now()
 		w.setRecState(recOn)
+		if w.stopAfterStart {
+			w.stopAfterStart = false
+			w.stopRecording(nil)
+		}
 	})
 }
 

@@ -249,7 +249,11 @@ func (v *videoView) show(f Frame, hudOn bool) {
 
 // hudText is the one-line summary of the figures on the video.
 func hudText(s Stats) string {
-	return fmt.Sprintf("%.1f fps · warp %.1f fps · %.0f ms · %d dropped", s.DisplayFPS, s.WarpFPS, s.LatencyMS, s.Dropped)
+	text := fmt.Sprintf("%.1f fps · warp %.1f fps · %.0f ms · %d dropped", s.DisplayFPS, s.WarpFPS, s.LatencyMS, s.Dropped)
+	if s.PersonMS > 0 {
+		text += fmt.Sprintf(" · pose %.0f ms", s.PersonMS)
+	}
+	return text
 }
 
 // setVisible shows or hides o, refreshing only on a change.

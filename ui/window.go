@@ -56,12 +56,14 @@ type Window struct {
 	tryOnOnly  bool
 	rec        recState
 	recSince   time.Time
-	reserved   map[string]bool // output paths handed out in this run
-	defaultDir string          // cached Videos folder
-	savedPath  string          // last clip or snapshot written
-	jobs       []job           // long work in progress, newest last
-	jobSeq     int
-	closed     bool
+	// stopAfterStart: Record was pressed again while recording was starting.
+	stopAfterStart bool
+	reserved       map[string]bool // output paths handed out in this run
+	defaultDir     string          // cached Videos folder
+	savedPath      string          // last clip or snapshot written
+	jobs           []job           // long work in progress, newest last
+	jobSeq         int
+	closed         bool
 	// lastEngineErr is the last error the engine reported (for tests).
 	lastEngineErr error
 

@@ -157,6 +157,25 @@ func TestArrowKeysSwitchGarments(t *testing.T) {
 
 var clipName = regexp.MustCompile(`^mgvton-\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d(-\d+)?\.mp4$`)
 
+// Space pressed again while the recorder is still opening (slow on a loaded
+// machine) stops the clip once it is open instead of being ignored.
+func TestStopPressedWhileStartingIsKept(t *testing.T) {
+	a := newTestApp(t)
+	a.Preferences().SetString(prefOutputDir, t.TempDir())
+	eng := newFakeEngine(false)
+	eng.recGate = make(chan struct{})
+	h := newHarness(t, a, eng, newFakeCatalog(), Options{})
+
+	h.key(fyne.KeySpace)
+	h.waitFor("starting", func() bool { return h.w.rec == recStarting })
+	h.key(fyne.KeySpace) // stop, while StartRecording still runs
+	close(eng.recGate)
+	h.waitFor("stopped after starting", func() bool { return h.w.rec == recIdle && eng.called("StopRecording") })
+	if !h.w.savedBox.Visible() {
+		t.Error("the clip stopped but no saved box is shown")
+	}
+}
+
 func TestRecordStartStopShowsPath(t *testing.T) {
 	a := newTestApp(t)
 	out := filepath.Join(t.TempDir(), "clips") // created on demand
@@ -406,7 +425,7 @@ func TestFramesShowWithHUD(t *testing.T) {
 	if !v.noPerson.box.Visible() || !strings.Contains(h.w.statsLabel.Text, "no person in view") {
 		t.Errorf("no-person pill visible=%v status %q; want both to say so", v.noPerson.box.Visible(), h.w.statsLabel.Text)
 	}
-	for _, want := range []string{"29.5 fps", "warp 3.2", "181 ms", "7 dropped"} {
+	for _, want := range []string{"29.5 fps", "warp 3.2", "181 ms", "7 dropped", "pose 31 ms"} {
 		if !strings.Contains(v.hud.text.Text, want) {
 			t.Errorf("HUD %q; want %q", v.hud.text.Text, want)
 		}

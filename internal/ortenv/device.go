@@ -12,7 +12,7 @@ import (
 	"mgvton/internal/bundle"
 )
 
-// Device is where sessions run: DeviceAuto chooses, DeviceCPU and DeviceCUDA
+// Device is where ONNX Runtime sessions run: DeviceAuto chooses, DeviceCPU and DeviceCUDA
 // insist.
 type Device string
 
@@ -45,7 +45,7 @@ var (
 	gpuName string       // the GPU's model when one was found
 )
 
-// SetDevice chooses the device for the sessions of this process. It must be
+// SetDevice chooses the device for the ONNX Runtime sessions of this process. It must be
 // called before the first Init (later calls are an error: sessions already
 // made could not follow).
 func SetDevice(d Device) error {
@@ -61,7 +61,7 @@ func SetDevice(d Device) error {
 	return nil
 }
 
-// Chosen returns the device sessions run on, with a short reason (for
+// Chosen returns the device ONNX Runtime sessions run on, with a short reason (for
 // example "auto: no NVIDIA GPU found") and the GPU model ("" on the CPU).
 // Before Init it reports the CPU.
 func Chosen() (d Device, why, gpu string) {

@@ -19,7 +19,8 @@ import (
 const LibraryEnv = "MGVTON_ORT_LIB"
 
 // ErrNoRuntime means the ONNX Runtime shared library could not be found.
-var ErrNoRuntime = errors.New("onnx runtime library not found (set -ort-lib or " + LibraryEnv + "; 'make setup' installs it in lib/)")
+// It names no command-line flag: commands add their own hint.
+var ErrNoRuntime = errors.New("onnx runtime library not found (set " + LibraryEnv + " or put lib/libonnxruntime.so beside the program; 'make setup' installs it)")
 
 var (
 	initOnce sync.Once

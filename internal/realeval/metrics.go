@@ -19,9 +19,9 @@ import (
 	"mgvton/inference"
 )
 
-// Frame is the measurement of one picture. Pointer fields are null in JSON
+// FrameMetrics is the measurement of one picture. Pointer fields are null in JSON
 // when the measure does not apply (no person, no face, no previous frame).
-type Frame struct {
+type FrameMetrics struct {
 	Name   string `json:"name"`
 	Width  int    `json:"width"`
 	Height int    `json:"height"`
@@ -183,9 +183,9 @@ func meanAbsChange(a, b gocv.Mat, sel func(i int) bool) (float64, int) {
 // Measure computes the proxies for one processed picture. prev is the
 // previous frame's composited region (8UC1, frame-sized, or an empty Mat);
 // Measure returns this frame's region (the caller closes it).
-func Measure(name string, res *inference.Result, prev gocv.Mat) (Frame, gocv.Mat) {
+func Measure(name string, res *inference.Result, prev gocv.Mat) (FrameMetrics, gocv.Mat) {
 	w, h := res.Frame.Cols(), res.Frame.Rows()
-	f := Frame{Name: name, Width: w, Height: h, PersonFound: res.Body != nil, Applied: res.Applied,
+	f := FrameMetrics{Name: name, Width: w, Height: h, PersonFound: res.Body != nil, Applied: res.Applied,
 		Segmented: res.Masks.Segmented, Held: res.Person && !res.Applied}
 	f.FrameChange, _ = meanAbsChange(res.Frame, res.TryOn, nil)
 	region := gocv.NewMat()

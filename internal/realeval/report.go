@@ -52,14 +52,14 @@ type Summary struct {
 
 // Report is what Run writes as report.json.
 type Report struct {
-	Input   string    `json:"input"`
-	Garment string    `json:"garment"`
-	Model   string    `json:"model"`
-	Video   bool      `json:"video"`
-	Paste   string    `json:"paste"` // "body" or "whole"
-	Created time.Time `json:"created"`
-	Summary Summary   `json:"summary"`
-	Frames  []Frame   `json:"frames"`
+	Input   string         `json:"input"`
+	Garment string         `json:"garment"`
+	Model   string         `json:"model"`
+	Video   bool           `json:"video"`
+	Paste   string         `json:"paste"` // "body" or "whole"
+	Created time.Time      `json:"created"`
+	Summary Summary        `json:"summary"`
+	Frames  []FrameMetrics `json:"frames"`
 }
 
 // Options configure Run.
@@ -239,7 +239,7 @@ func measureRegion(ctx context.Context, p *inference.Pipeline, name string, img,
 	return region, nil
 }
 
-func (f Frame) line() string {
+func (f FrameMetrics) line() string {
 	return fmt.Sprintf("%s: person %v segmented %v face sharpness %s ssim %s background %s torso %s outside %s iou %s",
 		f.Name, f.PersonFound, f.Segmented, fmtP(f.FaceSharpness, 3), fmtP(f.FaceSSIM, 3), fmtP(f.BackgroundChange, 2),
 		fmtP(f.TorsoCoverage, 3), fmtP(f.GarmentOutside, 3), fmtP(f.GarmentIoUPrev, 3))
@@ -293,7 +293,7 @@ func (s *stat) max() *float64 {
 	return ptr(s.hi)
 }
 
-func summarize(frames []Frame) Summary {
+func summarize(frames []FrameMetrics) Summary {
 	var face, ssimS, bg, cov, rep, out, iouS stat
 	found, seg, faceOK, faceN, bgOK, bgN := 0, 0, 0, 0, 0, 0
 	for _, f := range frames {
@@ -421,7 +421,7 @@ func (s *sheet) close() {
 	s.rows = nil
 }
 
-func (s *sheet) add(res *inference.Result, f Frame) {
+func (s *sheet) add(res *inference.Result, f FrameMetrics) {
 	if len(s.rows) >= s.max {
 		return
 	}

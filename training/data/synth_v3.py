@@ -232,7 +232,8 @@ def add_folds(img, label, flow_px, cw, ch, rng):
 def kelvin_gains(t: float) -> np.ndarray:
     """RGB gains of a light at colour temperature t (K) relative to 6500 K (coarse fit)."""
     x = np.log(t / 6500.0)
-    return np.float32([np.exp(-0.55 * x), 1.0, np.exp(0.75 * x)]) / np.float32(max(np.exp(-0.55 * x), 1.0, np.exp(0.75 * x)))
+    g = np.float32([np.exp(-0.55 * x), 1.0, np.exp(0.75 * x)])
+    return g / g.max()
 
 
 def camera_effects(img: np.ndarray, rng, inside: np.ndarray, k: float = 1.0) -> np.ndarray:
@@ -269,7 +270,8 @@ def camera_effects(img: np.ndarray, rng, inside: np.ndarray, k: float = 1.0) -> 
         small = cv2.resize(img, (max(8, int(w * f)), max(8, int(h * f))), interpolation=cv2.INTER_AREA)
         img = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
     sig = U(0.006, 0.04) / k
-    noise = rng.standard_normal((h, w, 1), dtype=np.float32) * np.sqrt(sig ** 2 + 0.02 * sig * img.mean(-1, keepdims=True))
+    std = np.sqrt(sig ** 2 + 0.02 * sig * img.mean(-1, keepdims=True))
+    noise = rng.standard_normal((h, w, 1), dtype=np.float32) * std
     chroma = rng.standard_normal((h // 2 + 1, w // 2 + 1, 3), dtype=np.float32) * sig * 0.6
     img = img + noise + cv2.resize(chroma, (w, h))
     out = clip(img * 255 + 0.5, 0, 255).astype(np.uint8)
@@ -345,12 +347,14 @@ def make_sample_v3(seed: int, index: int, h: int, w: int, flat: bool = False, de
         cy_ = np.clip(fy, e, CAM_H - e)
         mx = (C[0, 0] * cx_ + C[0, 2] - 0.5).astype(np.float32)
         my = (C[1, 1] * cy_ + C[1, 2] - 0.5).astype(np.float32)
-        rm = lambda a, interp: cv2.remap(a, mx, my, interp, borderMode=cv2.BORDER_REPLICATE)
-        image = rm(image, cv2.INTER_NEAREST)  # nearest: the padding repeats the edge pixels with their labels
-        label = rm(label, cv2.INTER_NEAREST)
-        flow_px = rm(flow_px, cv2.INTER_NEAREST)
-        fvalid = rm(fvalid.astype(np.uint8), cv2.INTER_NEAREST).astype(bool)
-        dp = rm(dp, cv2.INTER_NEAREST)
+
+        def rm(a):  # nearest: the padding repeats the edge pixels, and their labels with them
+            return cv2.remap(a, mx, my, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE)
+        image = rm(image)
+        label = rm(label)
+        flow_px = rm(flow_px)
+        fvalid = rm(fvalid.astype(np.uint8)).astype(bool)
+        dp = rm(dp)
     out = clip(image * 255 + 0.5, 0, 255).astype(np.uint8)
     kp = r.keypoints.copy()
     kpx = kp_local @ M_px[:, :2].T + M_px[:, 2]

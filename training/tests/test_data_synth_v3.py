@@ -11,7 +11,7 @@ from PIL import Image
 from training import framing as FR
 from training.data import labels as L
 from training.data.synth import generate, main
-from training.data.synth_v3 import CAM_H, CAM_W, make_sample_v3
+from training.data.synth_v3 import make_sample_v3
 
 H, W = 64, 48
 

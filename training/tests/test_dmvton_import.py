@@ -114,7 +114,8 @@ def test_code_in_a_checkpoint_is_refused_by_name(official_files, tmp_path, capsy
     assert "evil.pt" in msg and ("posix.system" in msg or "os.system" in msg) and "--trust-checkpoint" in msg, msg
     assert "unpickled" not in capsys.readouterr().err
     # the command says the same in one line and exits 2
-    rc = main(["--warp", str(tmp_path / "evil.pt"), "--gen", str(tmp / "dmvton_pf_gen.pt"), "--out", str(tmp_path / "m")])
+    rc = main(["--warp", str(tmp_path / "evil.pt"), "--gen", str(tmp / "dmvton_pf_gen.pt"),
+               "--out", str(tmp_path / "m")])
     err = capsys.readouterr().err
     assert rc == 2 and err.count("\n") == 1 and "--trust-checkpoint" in err, err
     assert not (tmp_path / "m").exists()

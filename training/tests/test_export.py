@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from training.export import GEN_IN, GEN_OUT, WARP_IN, WARP_OUT, export_checkpoints, ort_session, write_model_folder
-from training.tests.conftest import FakeVitonHD
+from training.data.fake import FakeVitonHD
 from training.train import TrainConfig, train
 
 
@@ -81,6 +81,26 @@ class _Trivial(torch.nn.Module):
         tryon, _, m = compose_tryon(self.conv(torch.cat([person, warped_garment, warped_mask], 1)),
                                     warped_garment, warped_mask)
         return {"tryon": tryon, "composite_mask": m}
+
+
+def test_export_fp16_keeps_fp32_io_and_records_its_difference(tiny_ckpts, tmp_path):
+    from training.export import main
+
+    out = tmp_path / "tiny16"
+    assert main(["--ckpt", tiny_ckpts[0], "--gen-ckpt", tiny_ckpts[1], "--out", str(out), "--fp16"]) == 0
+    prov = json.loads((out / "manifest.json").read_text())["provenance"]
+    assert prov["precision"] == "fp16" and prov["parity"]["max_abs_diff"] < 1e-3  # fp32 graph vs PyTorch
+    for stage, outs in (("warp", WARP_OUT), ("gen", GEN_OUT)):
+        g = onnx.load(str(out / f"{stage}.onnx"))
+        assert {i.type.tensor_type.elem_type for i in list(g.graph.input) + list(g.graph.output)} == \
+            {onnx.TensorProto.FLOAT}
+        assert any(t.data_type == onnx.TensorProto.FLOAT16 for t in g.graph.initializer)
+        diff = prov["fp16_parity"]["per_output"][stage]
+        assert set(diff) == set(outs)
+        # fp16 rounding, not a broken graph: the outputs live in [-1, 1]
+        assert all(0 <= d["mean_abs"] < 0.05 for d in diff.values()), diff
+    feed = {n: np.zeros((1, 1 if n.endswith("mask") else 3, 64, 48), np.float32) for n in WARP_IN}
+    assert ort_session(str(out / "warp.onnx")).run(None, feed)[0].dtype == np.float32
 
 
 def test_export_refuses_existing_folder_and_leaves_nothing_half_written(tiny_ckpts, tmp_path, monkeypatch):
