@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"mgvton/internal/mediatest"
+	"mgvton/internal/repotest"
 )
 
 func TestMain(m *testing.M) {
@@ -101,7 +102,7 @@ func TestAppUnderXvfbRecordsAClip(t *testing.T) {
 	app := exec.Command(exe, "-source", "demo")
 	app.Env = append(os.Environ(), "MGVTON_TEST_RUN_APP=1", "DISPLAY="+display, "HOME="+home,
 		"XDG_CONFIG_HOME="+filepath.Join(home, ".config"), "XDG_DATA_HOME="+filepath.Join(home, ".local/share"),
-		"MGVTON_ORT_LIB="+libraryPath(t))
+		"MGVTON_ORT_LIB="+repotest.LibraryPath(t))
 	logPath := filepath.Join(home, "app.log")
 	logFile, _ := os.Create(logPath)
 	app.Stdout, app.Stderr = logFile, logFile
@@ -162,14 +163,6 @@ func TestAppUnderXvfbRecordsAClip(t *testing.T) {
 	if codec != "h264" || dur < 2 || dur > 4.5 {
 		t.Errorf("clip %s: got %s, %.2f s; want h264 of about 3 s", clips[0], codec, dur)
 	}
-}
-
-func libraryPath(t *testing.T) string {
-	if p := os.Getenv("MGVTON_ORT_LIB"); p != "" {
-		return p
-	}
-	p, _ := filepath.Abs("lib/libonnxruntime.so")
-	return p
 }
 
 // checkTryOnPane asserts that the right half of the video area is a picture

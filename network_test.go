@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"mgvton/internal/nettrace"
+	"mgvton/internal/repotest"
 )
 
 // Frames stay on the machine: the app, playing the demo clip through the
@@ -31,7 +32,7 @@ func TestAppOpensNoNetworkSockets(t *testing.T) {
 	app := nettrace.Command(strace, log, exe, "-source", "demo")
 	app.Env = append(os.Environ(), "MGVTON_TEST_RUN_APP=1", "DISPLAY="+display, "HOME="+home,
 		"XDG_CONFIG_HOME="+filepath.Join(home, ".config"), "XDG_DATA_HOME="+filepath.Join(home, ".local/share"),
-		"MGVTON_ORT_LIB="+libraryPath(t))
+		"MGVTON_ORT_LIB="+repotest.LibraryPath(t))
 	app.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // strace and the app: stopped together
 	appLog, _ := os.Create(filepath.Join(home, "app.log"))
 	app.Stdout, app.Stderr = appLog, appLog

@@ -12,6 +12,7 @@ import (
 
 	"mgvton/internal/matleak"
 	"mgvton/internal/mediatest"
+	"mgvton/internal/repotest"
 )
 
 // The end-to-end tests run the commands in-process with the small fixture
@@ -24,17 +25,9 @@ func TestMain(m *testing.M) {
 		// packages, so it starts up (package initialisers) like the app.
 		os.Exit(Main(os.Args[1:]))
 	}
-	if os.Getenv("MGVTON_ORT_LIB") == "" {
-		if p, err := filepath.Abs("../lib/libonnxruntime.so"); err == nil {
-			os.Setenv("MGVTON_ORT_LIB", p)
-		}
-	}
-	// The person models (framing) are in the repository's models/person.
-	if os.Getenv("MGVTON_PERSON_MODELS") == "" {
-		if p, err := filepath.Abs("../models/person"); err == nil {
-			os.Setenv("MGVTON_PERSON_MODELS", p)
-		}
-	}
+	// The commands and the engine load the runtime library and the person
+	// models (framing) themselves: point them at the checkout's.
+	repotest.SetEnv()
 	// Keep the user's catalog out of the tests.
 	dir, err := os.MkdirTemp("", "mgvton-cli-test")
 	if err != nil {

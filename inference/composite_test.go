@@ -10,6 +10,7 @@ import (
 	"gocv.io/x/gocv"
 
 	"mgvton/internal/matleak"
+	"mgvton/internal/repotest"
 )
 
 // synthBody is a person drawn into a w x h frame at scale s (1 = a
@@ -273,7 +274,7 @@ func TestProcessKeepsTheRoomAndTheFace(t *testing.T) {
 	matleak.Check(t)
 	m := loadFixture(t, fixtureDir)
 	opts := PipelineOptions{Framing: FramingOn, KeepMasks: true}
-	opts.FramingOpts.Person.Dir = personModelsForTest(t)
+	opts.FramingOpts.Person.Dir = repotest.PersonModels(t)
 	p, err := NewPipeline(m, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -346,7 +347,7 @@ func TestProcessPassesThroughAHeldBox(t *testing.T) {
 	matleak.Check(t)
 	m := loadFixture(t, fixtureDir)
 	opts := PipelineOptions{Framing: FramingOn}
-	opts.FramingOpts.Person.Dir = personModelsForTest(t)
+	opts.FramingOpts.Person.Dir = repotest.PersonModels(t)
 	p, err := NewPipeline(m, opts)
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"gocv.io/x/gocv"
 
 	"mgvton/internal/matleak"
+	"mgvton/internal/repotest"
 	"mgvton/person"
 )
 
@@ -77,7 +78,7 @@ func TestFramerFindsNobodyInABlankFrame(t *testing.T) {
 func TestNewFramerMissingModels(t *testing.T) {
 	o := DefaultFraming()
 	o.Person.Dir = t.TempDir()
-	o.Person.LibraryPath = libraryPathForTest(t)
+	o.Person.LibraryPath = repotest.LibraryPath(t)
 	_, err := NewFramer(o)
 	if err == nil || !strings.Contains(err.Error(), "pose_detection.onnx") || strings.Contains(err.Error(), "\n") {
 		t.Fatalf("NewFramer without models: got %v; want a one-line error naming pose_detection.onnx", err)
@@ -258,8 +259,8 @@ func TestFramerLiveRunsThePoseModelsAside(t *testing.T) {
 // at the end of the test (before matleak's check, which was registered first).
 func newTestFramer(tb testing.TB, opts FramingOptions) *Framer {
 	tb.Helper()
-	opts.Person.Dir = personModelsForTest(tb)
-	opts.Person.LibraryPath = libraryPathForTest(tb)
+	opts.Person.Dir = repotest.PersonModels(tb)
+	opts.Person.LibraryPath = repotest.LibraryPath(tb)
 	f, err := NewFramer(opts)
 	if err != nil {
 		tb.Fatal(err)

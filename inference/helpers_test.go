@@ -10,7 +10,7 @@ import (
 
 	"gocv.io/x/gocv"
 
-	"mgvton/person"
+	"mgvton/internal/repotest"
 )
 
 // fixtureDir is the small model made by testdata/make_fixtures.py.
@@ -19,46 +19,12 @@ const fixtureDir = "testdata/tiny"
 // loadFixture loads a fixture model and closes it at the end of the test.
 func loadFixture(tb testing.TB, dir string) *Model {
 	tb.Helper()
-	m, err := LoadModel(dir, Options{LibraryPath: libraryPathForTest(tb)})
+	m, err := LoadModel(dir, Options{LibraryPath: repotest.LibraryPath(tb)})
 	if err != nil {
 		tb.Fatalf("LoadModel(%s): %v", dir, err)
 	}
 	tb.Cleanup(func() { m.Close() })
 	return m
-}
-
-// libraryPathForTest finds the ONNX Runtime library: $MGVTON_ORT_LIB or the
-// checkout's lib/ (make setup puts it there).
-func libraryPathForTest(tb testing.TB) string {
-	tb.Helper()
-	if p := os.Getenv(LibraryEnv); p != "" {
-		return p
-	}
-	p, err := filepath.Abs("../lib/libonnxruntime.so")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := os.Stat(p); err != nil {
-		tb.Fatalf("onnx runtime library missing (run make setup): %v", err)
-	}
-	return p
-}
-
-// personModelsForTest returns the repository's person-model folder
-// ($MGVTON_PERSON_MODELS or ../models/person).
-func personModelsForTest(tb testing.TB) string {
-	tb.Helper()
-	if d := os.Getenv(person.ModelDirEnv); d != "" {
-		return d
-	}
-	d, err := filepath.Abs("../models/person")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(d, person.DetectorFile)); err != nil {
-		tb.Fatalf("person models missing: %v", err)
-	}
-	return d
 }
 
 // readImage reads a test image and closes it at the end of the test.

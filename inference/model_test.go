@@ -12,6 +12,7 @@ import (
 	"gocv.io/x/gocv"
 
 	"mgvton/internal/matleak"
+	"mgvton/internal/repotest"
 )
 
 var t0ctx = context.Background()
@@ -140,7 +141,7 @@ func tensorAt(m map[string]any, stage, role string, i int) map[string]any {
 }
 
 func TestManifestMismatchNamesTheTensor(t *testing.T) {
-	lib := libraryPathForTest(t)
+	lib := repotest.LibraryPath(t)
 	cases := []struct {
 		name string
 		edit func(m map[string]any)
@@ -198,7 +199,7 @@ func TestManifestMismatchNamesTheTensor(t *testing.T) {
 }
 
 func TestLoadModelBadFiles(t *testing.T) {
-	lib := libraryPathForTest(t)
+	lib := repotest.LibraryPath(t)
 	t.Run("not an onnx file", func(t *testing.T) {
 		dir := copyFixture(t, nil)
 		os.WriteFile(filepath.Join(dir, "warp.onnx"), []byte("this is not a graph"), 0o644)

@@ -10,6 +10,7 @@ import (
 	"gocv.io/x/gocv"
 
 	"mgvton/internal/matleak"
+	"mgvton/internal/repotest"
 )
 
 // portraitFrame makes a 3:4 frame (framing uses it whole) tinted by seq.
@@ -23,7 +24,7 @@ func newTestPipeline(t *testing.T, framing FramingMode) (*Pipeline, *Model) {
 	m := loadFixture(t, fixtureDir)
 	opts := PipelineOptions{Framing: framing}
 	if framing != FramingOff {
-		opts.FramingOpts.Person.Dir = personModelsForTest(t)
+		opts.FramingOpts.Person.Dir = repotest.PersonModels(t)
 	}
 	p, err := NewPipeline(m, opts)
 	if err != nil {

@@ -13,23 +13,16 @@ import (
 
 	"mgvton/garments"
 	"mgvton/internal/matleak"
+	"mgvton/internal/repotest"
 	"mgvton/ui"
 )
 
 const fixtureModel = "../inference/testdata/tiny"
 
 func TestMain(m *testing.M) {
-	if os.Getenv("MGVTON_ORT_LIB") == "" {
-		if p, err := filepath.Abs("../lib/libonnxruntime.so"); err == nil {
-			os.Setenv("MGVTON_ORT_LIB", p)
-		}
-	}
-	// The person models (framing) are in the repository's models/person.
-	if os.Getenv("MGVTON_PERSON_MODELS") == "" {
-		if p, err := filepath.Abs("../models/person"); err == nil {
-			os.Setenv("MGVTON_PERSON_MODELS", p)
-		}
-	}
+	// The commands and the engine load the runtime library and the person
+	// models (framing) themselves: point them at the checkout's.
+	repotest.SetEnv()
 	os.Exit(m.Run())
 }
 

@@ -14,49 +14,15 @@ import (
 	"gocv.io/x/gocv"
 
 	"mgvton/internal/matleak"
-	"mgvton/internal/ortenv"
+	"mgvton/internal/repotest"
 )
-
-// modelsForTest returns the repository's person-model folder
-// ($MGVTON_PERSON_MODELS or ../models/person).
-func modelsForTest(tb testing.TB) string {
-	tb.Helper()
-	if d := os.Getenv(ModelDirEnv); d != "" {
-		return d
-	}
-	d, err := filepath.Abs("../models/person")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(d, DetectorFile)); err != nil {
-		tb.Fatalf("person models missing: %v", err)
-	}
-	return d
-}
-
-// libraryPathForTest finds the ONNX Runtime library: $MGVTON_ORT_LIB or the
-// checkout's lib/.
-func libraryPathForTest(tb testing.TB) string {
-	tb.Helper()
-	if p := os.Getenv(ortenv.LibraryEnv); p != "" {
-		return p
-	}
-	p, err := filepath.Abs("../lib/libonnxruntime.so")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := os.Stat(p); err != nil {
-		tb.Fatalf("onnx runtime library missing (run make setup): %v", err)
-	}
-	return p
-}
 
 // newTestTracker makes a tracker on the repository's models, closed at the
 // end of the test.
 func newTestTracker(tb testing.TB, o Options) *Tracker {
 	tb.Helper()
-	o.Dir = modelsForTest(tb)
-	o.LibraryPath = libraryPathForTest(tb)
+	o.Dir = repotest.PersonModels(tb)
+	o.LibraryPath = repotest.LibraryPath(tb)
 	tr, err := New(o)
 	if err != nil {
 		tb.Fatal(err)
@@ -77,12 +43,12 @@ func readImage(tb testing.TB, path string) gocv.Mat {
 
 func TestNewMissingOrCorruptModel(t *testing.T) {
 	dir := t.TempDir()
-	_, err := New(Options{Dir: dir, LibraryPath: libraryPathForTest(t)})
+	_, err := New(Options{Dir: dir, LibraryPath: repotest.LibraryPath(t)})
 	if err == nil || !strings.Contains(err.Error(), DetectorFile) || strings.Contains(err.Error(), "\n") {
 		t.Errorf("empty folder: got %v; want a one-line error naming %s", err, DetectorFile)
 	}
 	// A corrupt landmark graph beside a good detector.
-	src := modelsForTest(t)
+	src := repotest.PersonModels(t)
 	data, err := os.ReadFile(filepath.Join(src, DetectorFile))
 	if err != nil {
 		t.Fatal(err)
@@ -93,7 +59,7 @@ func TestNewMissingOrCorruptModel(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, LandmarkFullFile), []byte("not a graph"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err = New(Options{Dir: dir, LibraryPath: libraryPathForTest(t)})
+	_, err = New(Options{Dir: dir, LibraryPath: repotest.LibraryPath(t)})
 	if err == nil || !strings.Contains(err.Error(), LandmarkFullFile) || strings.Contains(err.Error(), "\n") {
 		t.Errorf("corrupt landmark graph: got %v; want a one-line error naming %s", err, LandmarkFullFile)
 	}
@@ -306,5 +272,13 @@ func TestTrackFollowsTheLargestCentralPerson(t *testing.T) {
 	defer q.Close()
 	if mx := float64(img.Cols()-1) - q.Keypoints[Nose].X; math.Abs(mx-x) > 10 {
 		t.Errorf("mirrored photo: nose at %.0f (unmirrored %.0f); want the same person as at %.0f", q.Keypoints[Nose].X, mx, x)
+	}
+}
+
+// The tests find the models through repotest, which names the variable
+// itself (it may not import this package).
+func TestRepotestNamesTheModelsVariable(t *testing.T) {
+	if repotest.PersonModelsEnv != ModelDirEnv {
+		t.Errorf("repotest.PersonModelsEnv = %q; the tracker reads %q", repotest.PersonModelsEnv, ModelDirEnv)
 	}
 }

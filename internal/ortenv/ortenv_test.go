@@ -6,22 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-func repoLib(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv(LibraryEnv); p != "" {
-		return p
-	}
-	p, err := filepath.Abs("../../lib/libonnxruntime.so")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("onnx runtime library missing (run make setup): %v", err)
-	}
-	return p
-}
+	"mgvton/internal/repotest"
+)
 
 func TestLibraryPath(t *testing.T) {
 	dir := t.TempDir()
@@ -40,7 +27,7 @@ func TestLibraryPath(t *testing.T) {
 }
 
 func TestInitOnceThenAnyCallerShares(t *testing.T) {
-	lib := repoLib(t)
+	lib := repotest.LibraryPath(t)
 	if err := Init(lib); err != nil {
 		t.Fatal(err)
 	}
@@ -63,4 +50,12 @@ func TestInitOnceThenAnyCallerShares(t *testing.T) {
 		t.Fatal(err)
 	}
 	so.Destroy()
+}
+
+// The tests find the library through repotest, which names the variable
+// itself (it may not import this package).
+func TestRepotestNamesTheLibraryVariable(t *testing.T) {
+	if repotest.LibraryEnv != LibraryEnv {
+		t.Errorf("repotest.LibraryEnv = %q; the runtime reads %q", repotest.LibraryEnv, LibraryEnv)
+	}
 }

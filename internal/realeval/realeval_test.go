@@ -13,6 +13,7 @@ import (
 
 	"mgvton/inference"
 	"mgvton/internal/matleak"
+	"mgvton/internal/repotest"
 	"mgvton/person"
 )
 
@@ -70,19 +71,12 @@ func TestIoU(t *testing.T) {
 // TestRunOnTheDemoClip runs the evaluation with the inference fixture model
 // on three frames of the demo clip and reads the report back.
 func TestRunOnTheDemoClip(t *testing.T) {
-	lib := os.Getenv(inference.LibraryEnv)
-	if lib == "" {
-		lib, _ = filepath.Abs("../../lib/libonnxruntime.so")
-	}
-	m, err := inference.LoadModel("../../inference/testdata/tiny", inference.Options{LibraryPath: lib})
+	m, err := inference.LoadModel("../../inference/testdata/tiny", inference.Options{LibraryPath: repotest.LibraryPath(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	if os.Getenv(person.ModelDirEnv) == "" {
-		dir, _ := filepath.Abs("../../models/person")
-		t.Setenv(person.ModelDirEnv, dir)
-	}
+	t.Setenv(person.ModelDirEnv, repotest.PersonModels(t))
 	gimg := gocv.IMRead("../../inference/testdata/garment.png", gocv.IMReadColor)
 	gmask := gocv.IMRead("../../inference/testdata/garment_mask.png", gocv.IMReadGrayScale)
 	defer gimg.Close()
