@@ -52,7 +52,7 @@ func SetDevice(d Device) error {
 	mu.Lock()
 	defer mu.Unlock()
 	if started {
-		if d == wanted || (d == DeviceAuto && wanted == DeviceAuto) {
+		if d == wanted {
 			return nil
 		}
 		return fmt.Errorf("device %s: the runtime already started with %s", d, wanted)

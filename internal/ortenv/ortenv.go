@@ -122,7 +122,7 @@ func SessionOptions(threads int) (*ort.SessionOptions, error) {
 		so.Destroy()
 		return nil, fmt.Errorf("session options: %w", err)
 	}
-	if chosenDevice() == DeviceCUDA {
+	if d, _, _ := Chosen(); d == DeviceCUDA {
 		if err := appendCUDA(so); err != nil {
 			so.Destroy()
 			return nil, fmt.Errorf("cuda provider: %w", err)
@@ -139,10 +139,4 @@ func SessionOptions(threads int) (*ort.SessionOptions, error) {
 		}
 	}
 	return so, nil
-}
-
-func chosenDevice() Device {
-	mu.Lock()
-	defer mu.Unlock()
-	return chosen
 }
