@@ -10,7 +10,6 @@ import (
 	"gocv.io/x/gocv"
 
 	"mgvton/internal/matleak"
-	"mgvton/internal/repotest"
 )
 
 // synthBody is a person drawn into a w x h frame at scale s (1 = a
@@ -272,15 +271,7 @@ func BenchmarkComposite(b *testing.B) {
 // bit-identical and the head above the shoulders unchanged.
 func TestProcessKeepsTheRoomAndTheFace(t *testing.T) {
 	matleak.Check(t)
-	m := loadFixture(t, fixtureDir)
-	opts := PipelineOptions{Framing: FramingOn, KeepMasks: true}
-	opts.FramingOpts.Person.Dir = repotest.PersonModels(t)
-	p, err := NewPipeline(m, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	p.SetGarment(fixtureGarment(t, m))
+	p, _ := newTestPipelineWith(t, PipelineOptions{Framing: FramingOn, KeepMasks: true})
 	frame := demoFrame(t)
 	res, err := p.Process(t0ctx, Frame{Mat: frame.Clone()})
 	if err != nil {
@@ -345,15 +336,7 @@ func TestProcessKeepsTheRoomAndTheFace(t *testing.T) {
 // the try-on could only be pasted over the room: the frame passes through.
 func TestProcessPassesThroughAHeldBox(t *testing.T) {
 	matleak.Check(t)
-	m := loadFixture(t, fixtureDir)
-	opts := PipelineOptions{Framing: FramingOn}
-	opts.FramingOpts.Person.Dir = repotest.PersonModels(t)
-	p, err := NewPipeline(m, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	p.SetGarment(fixtureGarment(t, m))
+	p, _ := newTestPipelineWith(t, PipelineOptions{Framing: FramingOn})
 	frame := demoFrame(t)
 	first, err := p.Process(t0ctx, Frame{Mat: frame.Clone()})
 	if err != nil {

@@ -21,9 +21,16 @@ func portraitFrame(seq int64) Frame {
 
 func newTestPipeline(t *testing.T, framing FramingMode) (*Pipeline, *Model) {
 	t.Helper()
+	return newTestPipelineWith(t, PipelineOptions{Framing: framing})
+}
+
+// newTestPipelineWith makes a pipeline on the fixture model dressing the
+// fixture garment, with the repository's person models when it frames;
+// it is closed at the end of the test.
+func newTestPipelineWith(t *testing.T, opts PipelineOptions) (*Pipeline, *Model) {
+	t.Helper()
 	m := loadFixture(t, fixtureDir)
-	opts := PipelineOptions{Framing: framing}
-	if framing != FramingOff {
+	if opts.Framing != FramingOff {
 		opts.FramingOpts.Person.Dir = repotest.PersonModels(t)
 	}
 	p, err := NewPipeline(m, opts)
