@@ -7,8 +7,10 @@ BIN   := bin/mgvton
 # staticcheck, pinned and installed by setup into the git-ignored .gobin/
 STATICCHECK := .gobin/staticcheck
 GO_TEST_FLAGS ?= -timeout 30m -count=1
-# the GPU build from setup-gpu when it is there (it runs on the CPU too)
-export MGVTON_ORT_LIB ?= $(if $(wildcard lib/gpu/.complete),$(CURDIR)/lib/gpu/libonnxruntime.so,$(CURDIR)/lib/libonnxruntime.so)
+# No MGVTON_ORT_LIB here: mgvton finds lib/libonnxruntime.so beside bin/
+# itself, and prefers the GPU build of setup-gpu (lib/gpu) when the machine
+# has a GPU (internal/ortenv); the tests find the library through
+# internal/repotest. Set MGVTON_ORT_LIB to override both.
 export CGO_ENABLED := 1
 
 .PHONY: setup setup-torch2 setup-gpu setup-lint lint build run test test-go test-py test-py-torch2 fuzz bench clean
