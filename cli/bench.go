@@ -51,7 +51,7 @@ type benchReport struct {
 }
 
 func runBench(args []string) error {
-	fs := newFlags("bench", "[-model DIR] [-frames N] [-source SRC] [-soak N] [-json]")
+	fs := newFlags("bench", "[-model DIR] [-frames N] [-source SRC] [-soak N [-realtime]] [-json]")
 	var mf modelFlags
 	mf.register(fs)
 	frames := fs.Int("frames", 300, "live frames to run (at the source's own rate)")
@@ -60,6 +60,7 @@ func runBench(args []string) error {
 	garment := fs.String("garment", "", "garment image or catalog id (default: the first catalog garment)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	soakFrames := fs.Int64("soak", 0, "instead: run the live pipeline for this many frames of the looping source, read as fast as it decodes, and report memory, goroutines and Mats over time")
+	realTime := fs.Bool("realtime", false, "with -soak: deliver the source's frames at its own rate, as a camera would (30 fps: -soak 108000 runs one hour)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -85,7 +86,7 @@ func runBench(args []string) error {
 		return err
 	}
 	if *soakFrames > 0 {
-		rep, err := soak(ctx, m, g, *source, *soakFrames)
+		rep, err := soak(ctx, m, g, *source, *soakFrames, *realTime)
 		if err != nil {
 			return err
 		}

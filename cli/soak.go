@@ -30,6 +30,7 @@ type soakSample struct {
 type soakReport struct {
 	Model            string       `json:"model"`
 	Source           string       `json:"source"`
+	RealTime         bool         `json:"realtime"` // frames came at the source's own rate
 	Frames           int64        `json:"frames"`
 	Seconds          float64      `json:"seconds"`
 	WarpRuns         int64        `json:"warp_runs"`
@@ -57,11 +58,12 @@ func sample(frame int64, start time.Time) soakSample {
 
 // soak runs the live session (source -> pipeline -> display conversion,
 // dropping what the warp stage cannot take, exactly as the app does) for n frames of a
-// looping source read as fast as it decodes, sampling memory, goroutines
+// looping source, read as fast as it decodes or, with realTime, at the
+// source's own rate as a camera delivers them, sampling memory, goroutines
 // and Mats 20 times.
-func soak(ctx context.Context, m *inference.Model, g *inference.Garment, source string, n int64) (soakReport, error) {
-	rep := soakReport{Model: m.Manifest.Name, Source: source, GoroutinesBefore: runtime.NumGoroutine()}
-	src, err := capture.Open(source, capture.Options{Loop: true})
+func soak(ctx context.Context, m *inference.Model, g *inference.Garment, source string, n int64, realTime bool) (soakReport, error) {
+	rep := soakReport{Model: m.Manifest.Name, Source: source, RealTime: realTime, GoroutinesBefore: runtime.NumGoroutine()}
+	src, err := capture.Open(source, capture.Options{Loop: true, RealTime: realTime})
 	if err != nil {
 		return rep, err
 	}
