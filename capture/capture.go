@@ -68,9 +68,12 @@ type Source interface {
 	Read() (Frame, error)
 	// Info describes the source.
 	Info() Info
-	// Close releases the source. It is idempotent, makes a blocked or later
-	// Read return ErrClosed, and waits for a Read in progress to return (for
-	// a camera, at most the driver's read timeout).
+	// Close releases the source. It is idempotent and makes a blocked or
+	// later Read return ErrClosed at once. It waits about a second at most
+	// for a decode in progress; a decode blocked in C longer than that (a
+	// pipe whose writer stopped, a hung mount, a camera driver waiting out
+	// its timeout) is abandoned and releases the source when it returns, so
+	// a stalled camera may still be busy for a few seconds after Close.
 	Close() error
 }
 
@@ -102,6 +105,12 @@ var (
 	// delivering frames (unplugged). Close the source and Open the same spec
 	// again to retry; there is no separate Reopen.
 	ErrCameraLost = errors.New("camera lost")
+	// ErrStalled: a source delivered no frame for a while without ending or
+	// failing (a frozen camera, a pipe whose writer paused, a file on a hung
+	// mount). Read is still waiting, so Read never returns it: it is what a
+	// watchdog of the stream (live.Session) reports, and it is not final:
+	// the stream goes on when frames come again.
+	ErrStalled = errors.New("stalled")
 	// ErrCorrupt: a video or image cannot be decoded, or decoding ended before
 	// the number of frames its container announces (truncated file).
 	ErrCorrupt = errors.New("corrupt or truncated")

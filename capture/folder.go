@@ -84,22 +84,32 @@ func openFolder(dir string, opts Options) (Source, error) {
 
 func (s *folderSource) Info() Info { return s.info }
 
+// Close stops the source without waiting for a Read in progress: the
+// folder holds nothing to release, and an image read blocked in the decoder
+// (a hung mount) is abandoned (readDetached).
 func (s *folderSource) Close() error {
-	s.closeOnce.Do(func() {
-		close(s.done)
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if s.err == nil {
-			s.err = &Error{Op: "read", Path: s.dir, Reason: ErrClosed}
-		}
-	})
+	s.closeOnce.Do(func() { close(s.done) })
 	return nil
 }
 
+func (s *folderSource) errClosed() error {
+	return &Error{Op: "read", Path: s.dir, Reason: ErrClosed}
+}
+
+// Read reads the next image on a goroutine of its own (readDetached), so
+// that Close interrupts it even while the decoder is blocked in C.
 func (s *folderSource) Read() (Frame, error) {
+	return readDetached(s.done, s.errClosed(), s.read)
+}
+
+func (s *folderSource) read() (Frame, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.err != nil {
+		return Frame{}, s.err
+	}
+	if closed(s.done) {
+		s.err = s.errClosed()
 		return Frame{}, s.err
 	}
 	if s.next == len(s.files) {
@@ -126,7 +136,7 @@ func (s *folderSource) Read() (Frame, error) {
 	pts := time.Duration(s.seq) * s.frameDur
 	if s.opts.RealTime && !s.pace.wait(pts, s.done) {
 		m.Close()
-		s.err = &Error{Op: "read", Path: s.dir, Reason: ErrClosed}
+		s.err = s.errClosed()
 		return Frame{}, s.err
 	}
 	f := Frame{Mat: m, Time: time.Now(), PTS: pts, Seq: s.seq}

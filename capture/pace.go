@@ -80,3 +80,56 @@ func toBGR(m *gocv.Mat) error {
 	*m = bgr
 	return nil
 }
+
+// closeWait bounds how long Close waits for a Read in progress to let go
+// of the decoder before it returns and leaves the release to that read.
+// A decode takes milliseconds; a read still busy after closeWait is blocked
+// in C (a named pipe whose writer stopped, a hung mount, a camera driver
+// waiting out its timeout) and may never return.
+const closeWait = time.Second
+
+// readDetached runs read (one decode, holding the source's lock) on a
+// goroutine of its own and returns its result, or errClosed as soon as done
+// is closed. OpenCV's decoders block in C while their input delivers
+// nothing, where Go cannot interrupt them; detached, such a read no longer
+// holds up the reader or Close: the abandoned goroutine finishes when the C
+// call returns (closing the frame it got), or never, when the input never
+// delivers again. Documented in docs/reliability.md.
+func readDetached(done <-chan struct{}, errClosed error, read func() (Frame, error)) (Frame, error) {
+	select {
+	case <-done:
+		return Frame{}, errClosed
+	default:
+	}
+	type result struct {
+		f   Frame
+		err error
+	}
+	ch := make(chan result) // unbuffered: a frame is either taken or closed here
+	go func() {
+		f, err := read()
+		select {
+		case ch <- result{f, err}:
+		case <-done:
+			if err == nil {
+				f.Mat.Close()
+			}
+		}
+	}()
+	select {
+	case r := <-ch:
+		return r.f, r.err
+	case <-done:
+		return Frame{}, errClosed
+	}
+}
+
+// closed reports whether done is closed.
+func closed(done <-chan struct{}) bool {
+	select {
+	case <-done:
+		return true
+	default:
+		return false
+	}
+}

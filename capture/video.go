@@ -234,6 +234,10 @@ func (s *videoSource) newFrameMat() gocv.Mat {
 	return gocv.NewMat()
 }
 
+// Close frees the source. A Read in progress in the decoder is waited for
+// at most closeWait; one blocked longer (a pipe whose writer stopped, a hung
+// mount, a stalled camera) is abandoned: Read returns ErrClosed at once and
+// the VideoCapture is released when the blocked call returns.
 func (s *videoSource) Close() error {
 	var err error
 	s.closeOnce.Do(func() {
@@ -245,29 +249,57 @@ func (s *videoSource) Close() error {
 		s.free = nil
 		s.freeMu.Unlock()
 		close(s.done)
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if s.vc != nil {
-			err = s.vc.Close()
-			s.vc = nil
-		}
-		if s.err == nil {
-			s.err = &Error{Op: "read", Path: s.path, Reason: ErrClosed}
+		released := make(chan error, 1)
+		go func() {
+			s.mu.Lock() // held by a read in the decoder until it returns
+			defer s.mu.Unlock()
+			var err error
+			if s.vc != nil {
+				err = s.vc.Close()
+				s.vc = nil
+			}
+			if s.err == nil {
+				s.err = s.errClosed()
+			}
+			released <- err
+		}()
+		t := time.NewTimer(closeWait)
+		defer t.Stop()
+		select {
+		case err = <-released:
+		case <-t.C:
 		}
 	})
 	return err
 }
 
+func (s *videoSource) errClosed() error {
+	return &Error{Op: "read", Path: s.path, Reason: ErrClosed}
+}
+
+// Read decodes the next frame on a goroutine of its own (readDetached), so
+// that Close interrupts it even while the decoder is blocked in C.
 func (s *videoSource) Read() (Frame, error) {
+	return readDetached(s.done, s.errClosed(), s.read)
+}
+
+func (s *videoSource) read() (Frame, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.err != nil {
 		return Frame{}, s.err
 	}
+	if closed(s.done) {
+		return Frame{}, s.closedErr()
+	}
 	m := s.newFrameMat()
 	for failures := 0; ; {
 		if s.vc.Read(&m) && !m.Empty() {
 			break
+		}
+		if closed(s.done) {
+			m.Close()
+			return Frame{}, s.closedErr()
 		}
 		failures++
 		newPass, err := s.readFailed(failures)
@@ -318,9 +350,10 @@ func (s *videoSource) Read() (Frame, error) {
 	return f, nil
 }
 
+// closedErr makes ErrClosed the final error, unless there is one; s.mu held.
 func (s *videoSource) closedErr() error {
 	if s.err == nil {
-		s.err = &Error{Op: "read", Path: s.path, Reason: ErrClosed}
+		s.err = s.errClosed()
 	}
 	return s.err
 }

@@ -6,6 +6,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -286,4 +288,136 @@ func TestFaultSourceDeletedMidStream(t *testing.T) {
 	}
 	stillDressing(t, e, "after opening another source")
 	t.Logf("source deleted: %v", reported)
+}
+
+// portraitFolder writes n frames of a 3:4 test pattern as PNGs into a new
+// folder (f001.png, f002.png, ...) and returns it.
+func portraitFolder(t *testing.T, n int) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "frames")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc=size=192x256:rate=30",
+		"-frames:v", strconv.Itoa(n), filepath.Join(dir, "f%03d.png")).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ffmpeg: %v\n%s", err, out)
+	}
+	return dir
+}
+
+// stallAt replaces an image of a folder source by a named pipe that nobody
+// writes: the source blocks in the decoder when it gets there, as it would
+// on a hung network mount. The pipe is let go (opened for writing and
+// closed, so the blocked read sees an empty file) at cleanup, after the
+// engine was closed, so that a blocked read abandoned by the source ends
+// and releases what it holds before the leak check.
+func stallAt(t *testing.T, image string) {
+	t.Helper()
+	if err := os.Remove(image); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(image, 0o644); err != nil {
+		t.Skipf("cannot make a named pipe here: %v", err)
+	}
+	t.Cleanup(func() {
+		// Let every reader blocked in open(2) go, until none is left.
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+			if f, err := os.OpenFile(image, os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
+				f.Close()
+			} else if readersGone() {
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	})
+}
+
+// readersGone reports whether no goroutine is inside gocv's image decoder.
+func readersGone() bool {
+	buf := make([]byte, 1<<20)
+	return !strings.Contains(string(buf[:runtime.Stack(buf, true)]), "gocv.IMRead")
+}
+
+// within runs f and fails the test if it has not returned after d: a call
+// that must never hang, whatever the source does.
+func within(t *testing.T, d time.Duration, what string, f func() error) error {
+	t.Helper()
+	errc := make(chan error, 1)
+	go func() { errc <- f() }()
+	select {
+	case err := <-errc:
+		return err
+	case <-time.After(d):
+		t.Fatalf("%s hung: still blocked after %v while the source was stalled", what, d)
+		return nil
+	}
+}
+
+// The source stops delivering frames without ending or failing (a webcam
+// that freezes, a video on a hung mount): here a folder played in real time
+// whose next image is a named pipe nobody writes, so the source blocks
+// inside the decoder. The person is told within seconds, naming the source;
+// the clip being recorded keeps its frames; garment switching, switching to
+// another source and closing never hang.
+func TestFaultSourceStallsMidStream(t *testing.T) {
+	matleak.Check(t)
+	lib, id := testLibrary(t)
+	e := NewEngine(lib, Options{})
+	t.Cleanup(func() { e.Close() }) // runs after stallAt's cleanup has let the pipe go
+	if err := e.SetGarment(id); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.SetModel(fixtureModel); err != nil {
+		t.Fatal(err)
+	}
+	dir := portraitFolder(t, 45)
+	if err := e.Open(context.Background(), dir); err != nil {
+		t.Fatal(err)
+	}
+	nextFrame(t, e, func(f ui.Frame) bool { return f.TryOn != nil })
+	clip := filepath.Join(t.TempDir(), "clip.mp4")
+	if err := e.StartRecording(clip); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond) // a few frames into the clip
+	stallAt(t, filepath.Join(dir, "f040.png"))
+
+	var reported error
+	deadline := time.After(20 * time.Second)
+	for reported == nil {
+		select {
+		case err := <-e.Errors():
+			reported = err
+		case <-e.Frames():
+		case <-deadline:
+			t.Fatal("no message within 20 s after the source stopped delivering frames")
+		}
+	}
+	if !errors.Is(reported, capture.ErrStalled) || !strings.Contains(reported.Error(), "frames") ||
+		!strings.Contains(reported.Error(), filepath.Base(dir)) {
+		t.Errorf("reported %q; want a stall (capture.ErrStalled) naming the source %s", reported, filepath.Base(dir))
+	}
+
+	// The window stays usable while the source is stalled.
+	if err := within(t, 30*time.Second, "SetGarment", func() error { return e.SetGarment(id) }); err != nil {
+		t.Errorf("SetGarment during the stall: %v", err)
+	}
+	var got string
+	err := within(t, 30*time.Second, "StopRecording", func() (err error) { got, err = e.StopRecording(); return err })
+	if err != nil || got != clip {
+		t.Fatalf("StopRecording during the stall: %q, %v", got, err)
+	}
+	if n := clipFrames(t, clip); n < 10 {
+		t.Errorf("clip recorded before the stall has %d frames; want what was shown", n)
+	}
+	// Another source can be picked, and the stream goes on with it.
+	if err := within(t, 30*time.Second, "Open (another source)", func() error {
+		return e.Open(context.Background(), portraitClip(t))
+	}); err != nil {
+		t.Fatalf("Open another source during the stall: %v", err)
+	}
+	stillDressing(t, e, "after switching away from the stalled source")
+	within(t, 30*time.Second, "Close", e.Close)
+	t.Logf("source stalled: %v", reported)
 }

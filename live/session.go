@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"io"
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"gocv.io/x/gocv"
 
@@ -28,6 +30,38 @@ var (
 	// ErrNoPicture is returned by Snapshot before any result was shown.
 	ErrNoPicture = errors.New("nothing to save yet: no frame has been shown")
 )
+
+// stallAfter without a frame from the source being read makes the session
+// report a stall (StallError), once per stall.
+const stallAfter = 5 * time.Second
+
+// StallError is reported (Errors, OnError) when the source read since Open
+// has delivered no frame for a while without ending or failing: a webcam
+// that froze, a video on a hung mount, a pipe whose writer stopped. It
+// matches capture.ErrStalled. Nothing else changes: the stream goes on when
+// frames come again, and picking another source works meanwhile.
+type StallError struct {
+	Source string        // the source's name (capture.Info.Name)
+	For    time.Duration // time since its last frame (or since Open)
+}
+
+func (e *StallError) Error() string {
+	return fmt.Sprintf("no frames from %s for %d s; the picture comes back when it sends frames again",
+		e.Source, int(e.For.Round(time.Second)/time.Second))
+}
+
+// Is makes errors.Is(err, capture.ErrStalled) true.
+func (e *StallError) Is(target error) bool { return target == capture.ErrStalled }
+
+// EndError is reported when the source read since Open ended (a pipe whose
+// writer closed it; files and folders opened by the app loop). It matches
+// io.EOF.
+type EndError struct{ Source string }
+
+func (e *EndError) Error() string { return "no more frames: " + e.Source + " ended" }
+
+// Unwrap returns io.EOF.
+func (e *EndError) Unwrap() error { return io.EOF }
 
 // SessionOptions configure a Session.
 type SessionOptions struct {
@@ -90,6 +124,10 @@ type Session struct {
 		ok  bool
 	}
 	closed atomic.Bool
+	// epoch and lastFrame (time since epoch) tell the stall watchdog when
+	// Feed last got a frame.
+	epoch     time.Time
+	lastFrame atomic.Int64
 }
 
 // NewSession makes a session with no source and no pipeline.
@@ -98,7 +136,7 @@ func NewSession(opts SessionOptions) *Session {
 		opts.Log = slog.Default()
 	}
 	s := &Session{opts: opts, log: opts.Log, frames: make(chan ui.Frame, 1),
-		errs: make(chan error, 8), pool: newRGBAPool(8)}
+		errs: make(chan error, 8), pool: newRGBAPool(8), epoch: time.Now()}
 	s.rec.sbs = gocv.NewMat()
 	return s
 }
@@ -183,14 +221,60 @@ func (s *Session) Open(src capture.Source) {
 	ctx, cancel := context.WithCancel(context.Background())
 	s.mu.Lock()
 	s.src, s.srcCancel = src, cancel
-	s.reader.Add(1)
+	s.reader.Add(2)
 	s.mu.Unlock()
+	name := src.Info().Name
+	s.markFrame()
+	fed := make(chan struct{})
 	go func() {
 		defer s.reader.Done()
-		if err := s.Feed(ctx, src, 0); err != nil && ctx.Err() == nil && !errors.Is(err, capture.ErrClosed) {
+		defer close(fed)
+		err := s.Feed(ctx, src, 0)
+		switch {
+		case err == nil || ctx.Err() != nil || errors.Is(err, capture.ErrClosed):
+		case errors.Is(err, io.EOF):
+			s.Report(&EndError{Source: name})
+		default:
 			s.Report(err)
 		}
 	}()
+	go func() { defer s.reader.Done(); s.watch(ctx, fed, name) }()
+}
+
+// markFrame notes that a frame came from the source now.
+func (s *Session) markFrame() { s.lastFrame.Store(int64(time.Since(s.epoch))) }
+
+// sinceFrame returns the time since the last markFrame.
+func (s *Session) sinceFrame() time.Duration {
+	return time.Since(s.epoch) - time.Duration(s.lastFrame.Load())
+}
+
+// watch is the stall watchdog of a source read by Open: when no frame came
+// for stallAfter, it reports a StallError (once until frames come again).
+// It needs no cooperation from the source, whose Read may be blocked in C
+// for good; it ends when the reader does or the source is closed.
+func (s *Session) watch(ctx context.Context, fed <-chan struct{}, name string) {
+	t := time.NewTicker(stallAfter / 10)
+	defer t.Stop()
+	stalled := false
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-fed:
+			return
+		case <-t.C:
+		}
+		since := s.sinceFrame()
+		switch {
+		case !stalled && since >= stallAfter:
+			stalled = true
+			s.Report(&StallError{Source: name, For: since})
+		case stalled && since < stallAfter:
+			stalled = false
+			s.log.Info("stream: frames again", "source", name)
+		}
+	}
 }
 
 // CloseSource stops the reader started by Open and closes its source.
@@ -222,6 +306,11 @@ func (s *Session) Feed(ctx context.Context, src capture.Source, n int64) error {
 		f, err := src.Read()
 		if err != nil {
 			return err
+		}
+		s.markFrame()
+		if ctx.Err() != nil { // a read that returned after ctx ended (CloseSource)
+			f.Mat.Close()
+			return nil
 		}
 		if s.mirror.Load() {
 			gocv.Flip(f.Mat, &f.Mat, 1)
