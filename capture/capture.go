@@ -191,6 +191,10 @@ func DemoPath() (string, error) {
 //   - "cam:N" or a V4L2 device path ("/dev/videoN", "/dev/v4l/by-id/..."):
 //     a camera, asking for opts.Width, Height, FPS and FourCC;
 //   - the path of a video file (opts.Loop, opts.RealTime);
+//   - the path of a named pipe (FIFO) carrying a video in a format that can
+//     be read as a stream (Matroska, MPEG-TS, NUT; not plain MP4): played
+//     once, as its writer delivers it, never looped. Open waits for a
+//     writer, and Read for its data;
 //   - the path of a folder of images (.png .jpg .jpeg .bmp .webp .tif .tiff),
 //     played in natural name order ("2.png" before "10.png") at opts.FPS.
 //

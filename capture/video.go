@@ -41,6 +41,7 @@ type videoSource struct {
 	path   string // file or device as given, for errors
 	abs    string // absolute file path, for reopening
 	camera bool
+	pipe   bool // a named pipe: played once, as its writer delivers it
 	opts   Options
 
 	done      chan struct{} // closed by Close; interrupts waits
@@ -127,13 +128,23 @@ func openFile(path, name string, kind Kind, opts Options) (Source, error) {
 	if err != nil {
 		return nil, statError(path, err)
 	}
-	if !st.Mode().IsRegular() {
-		return nil, &Error{Op: "open", Path: path, Err: errors.New("not a regular file")}
-	}
-	if f, err := os.Open(abs); err != nil { // OpenCV would only say "can't open"
-		return nil, &Error{Op: "open", Path: path, Err: errno(err)}
-	} else if err := f.Close(); err != nil {
-		return nil, &Error{Op: "open", Path: path, Err: errno(err)}
+	pipe := st.Mode()&fs.ModeNamedPipe != 0
+	switch {
+	case pipe:
+		// Opening a pipe to try it would take data from its writer, or
+		// break its pipe: ask for the permission instead. OpenCV's open
+		// then waits for a writer.
+		if err := syscall.Access(abs, 4 /* R_OK */); err != nil {
+			return nil, &Error{Op: "open", Path: path, Err: &fs.PathError{Op: "open", Path: abs, Err: err}}
+		}
+	case !st.Mode().IsRegular():
+		return nil, &Error{Op: "open", Path: path, Err: errors.New("not a regular file or named pipe")}
+	default:
+		if f, err := os.Open(abs); err != nil { // OpenCV would only say "can't open"
+			return nil, &Error{Op: "open", Path: path, Err: errno(err)}
+		} else if err := f.Close(); err != nil {
+			return nil, &Error{Op: "open", Path: path, Err: errno(err)}
+		}
 	}
 	vc, err := openVideoFile(abs)
 	if err != nil {
@@ -157,6 +168,7 @@ func openFile(path, name string, kind Kind, opts Options) (Source, error) {
 	})
 	s.path = path
 	s.abs = abs
+	s.pipe = pipe
 	return s, nil
 }
 
@@ -381,7 +393,7 @@ func (s *videoSource) readFailed(failures int) (newPass bool, err error) {
 		return false, &Error{Op: "read", Path: s.path, Reason: ErrCorrupt,
 			Err: fmt.Errorf("truncated or corrupt: decoding ended after %d of %d frames", s.passFrames, s.expected)}
 	}
-	if !s.opts.Loop {
+	if !s.opts.Loop || s.pipe { // what a pipe delivered is gone: it cannot loop
 		return false, io.EOF
 	}
 	// Reopen rather than seek: seeking to 0 is unreliable in some containers.
