@@ -3,6 +3,7 @@ package live
 import (
 	"context"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -420,4 +421,109 @@ func TestFaultSourceStallsMidStream(t *testing.T) {
 	stillDressing(t, e, "after switching away from the stalled source")
 	within(t, 30*time.Second, "Close", e.Close)
 	t.Logf("source stalled: %v", reported)
+}
+
+// The source is a named pipe carrying a video, as a capture program or a
+// network receiver would write it, and its writer stops half-way for longer
+// than the stall time, then goes on and finally closes the pipe. The stall
+// is reported naming the source, the try-on comes back by itself when
+// frames do, the end is reported, and the clip recorded across the stall
+// keeps its frames.
+func TestFaultPipeSourceStallsAndResumes(t *testing.T) {
+	matleak.Check(t)
+	lib, id := testLibrary(t)
+	e := NewEngine(lib, Options{})
+	defer e.Close()
+	if err := e.SetGarment(id); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.SetModel(fixtureModel); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	video := filepath.Join(dir, "portrait.mkv")
+	if out, err := exec.Command("ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc=size=192x256:rate=30",
+		"-t", "6", "-pix_fmt", "yuv420p", video).CombinedOutput(); err != nil {
+		t.Fatalf("ffmpeg: %v\n%s", err, out)
+	}
+	data, err := os.ReadFile(video)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fifo := filepath.Join(dir, "live.mkv")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Skipf("cannot make a named pipe here: %v", err)
+	}
+	paused, resume, written := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	go func() {
+		f, err := os.OpenFile(fifo, os.O_WRONLY, 0) // waits for the engine to open it
+		if err != nil {
+			close(paused)
+			written <- err
+			return
+		}
+		cut := len(data) * 2 / 5
+		_, err = f.Write(data[:cut])
+		close(paused)
+		<-resume
+		if err == nil {
+			_, err = f.Write(data[cut:])
+		}
+		written <- errors.Join(err, f.Close())
+	}()
+	defer func() {
+		select {
+		case <-resume:
+		default:
+			close(resume)
+		}
+		if f, err := os.OpenFile(fifo, os.O_RDONLY|syscall.O_NONBLOCK, 0); err == nil {
+			f.Close() // lets a writer that no reader took go
+		}
+	}()
+	if err := within(t, 30*time.Second, "Open (named pipe)", func() error { return e.Open(context.Background(), fifo) }); err != nil {
+		t.Fatal(err)
+	}
+	nextFrame(t, e, func(f ui.Frame) bool { return f.TryOn != nil })
+	clip := filepath.Join(dir, "clip.mp4")
+	if err := e.StartRecording(clip); err != nil {
+		t.Fatal(err)
+	}
+
+	// waitErr waits for the next reported error, taking frames meanwhile.
+	waitErr := func(what string) error {
+		t.Helper()
+		deadline := time.After(30 * time.Second)
+		for {
+			select {
+			case err := <-e.Errors():
+				return err
+			case <-e.Frames():
+			case <-deadline:
+				t.Fatalf("no message within 30 s after %s", what)
+			}
+		}
+	}
+	<-paused
+	stall := waitErr("the pipe's writer stopped")
+	if !errors.Is(stall, capture.ErrStalled) || !strings.Contains(stall.Error(), "live.mkv") {
+		t.Fatalf("reported %q; want a stall (capture.ErrStalled) naming live.mkv", stall)
+	}
+	close(resume)
+	stillDressing(t, e, "after the pipe's writer went on")
+	end := waitErr("the pipe's writer closed it")
+	if !errors.Is(end, io.EOF) || !strings.Contains(end.Error(), "live.mkv") {
+		t.Errorf("reported %q at the end of the pipe; want an end (io.EOF) naming live.mkv", end)
+	}
+	if err := <-written; err != nil {
+		t.Errorf("pipe writer: %v", err)
+	}
+	got, err := e.StopRecording()
+	if err != nil || got != clip {
+		t.Fatalf("StopRecording: %q, %v", got, err)
+	}
+	if n := clipFrames(t, clip); n < 30 {
+		t.Errorf("clip recorded across the stall has %d frames; want the frames shown before and after it", n)
+	}
+	t.Logf("stall: %v; end: %v; clip: %d frames", stall, end, clipFrames(t, clip))
 }
