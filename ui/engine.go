@@ -140,7 +140,9 @@ type Engine interface {
 	// never slows the camera. The channel stays open for the engine's life.
 	Frames() <-chan Frame
 	// Errors reports problems found while streaming, e.g. a camera that
-	// disappeared. The window shows them and keeps running.
+	// disappeared. The window shows them and keeps running. An error
+	// matching capture.ErrStalled (no frames for a while) is shown until
+	// frames come again.
 	Errors() <-chan error
 
 	// StartRecording starts writing the try-on stream to the clip at path

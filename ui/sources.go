@@ -14,6 +14,8 @@ import (
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"mgvton/capture"
 )
 
 // videoFileOption is the source picker's entry that opens a file dialog.
@@ -156,6 +158,7 @@ func (w *Window) engineError(err error) {
 		label, action = "Play demo clip", func() { w.openSource(DemoSource, false) }
 	}
 	w.showBanner(bannerWarning, capitalize(err.Error())+" — the app keeps running; pick another source.", label, action)
+	w.banner.untilFrames = errors.Is(err, capture.ErrStalled) // the source stalled: over when it sends again
 	// The cameras may have changed: list them again.
 	var sources []SourceItem
 	w.call(w.listLane, "list sources", func() error {
@@ -265,6 +268,9 @@ type banner struct {
 	icon   *widget.Icon
 	text   *widget.Label
 	action *widget.Button
+	// untilFrames: the banner says the source stopped sending frames, and
+	// goes when a frame is shown again.
+	untilFrames bool
 }
 
 func newBanner(w *Window) *banner {
@@ -288,6 +294,7 @@ func newBanner(w *Window) *banner {
 func (w *Window) showBanner(kind bannerKind, text, actionLabel string, action func()) {
 	b := w.banner
 	b.kind = kind
+	b.untilFrames = false
 	if kind == bannerWarning {
 		b.bg.FillColor = colorWarning
 		b.icon.SetResource(theme.WarningIcon())
@@ -309,5 +316,6 @@ func (w *Window) showBanner(kind bannerKind, text, actionLabel string, action fu
 
 func (w *Window) hideBanner() {
 	w.banner.kind = bannerNone
+	w.banner.untilFrames = false
 	w.banner.box.Hide()
 }

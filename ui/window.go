@@ -379,6 +379,9 @@ func (w *Window) showFrame(f Frame) {
 		return
 	}
 	w.video.show(f, w.hudOn)
+	if w.banner.untilFrames {
+		w.hideBanner() // the stalled source sends frames again
+	}
 	text := hudText(f.Stats)
 	if !f.Stats.PersonFound && f.TryOn != nil {
 		text += " · no person in view"

@@ -17,6 +17,8 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/test"
+
+	"mgvton/capture"
 )
 
 func TestStartNoCameraPlaysDemoWithBanner(t *testing.T) {
@@ -368,6 +370,28 @@ func TestEngineErrorKeepsRunning(t *testing.T) {
 	h.settle()
 	if h.eng.lastCall("Open") != "Open demo" || h.w.banner.box.Visible() {
 		t.Errorf("last open %q banner visible=%v; want Open demo and no banner", h.eng.lastCall("Open"), h.w.banner.box.Visible())
+	}
+}
+
+// A source that stops sending frames is reported like a lost camera, and
+// the warning goes by itself when frames come again; other warnings stay.
+func TestStallBannerGoesWhenFramesComeAgain(t *testing.T) {
+	h := newHarness(t, newTestApp(t), newFakeEngine(true), newFakeCatalog(), Options{})
+	h.eng.errs <- fmt.Errorf("no frames from camera 0 for 5 s: %w", capture.ErrStalled)
+	h.waitFor("the stall banner", func() bool { return h.w.banner.kind == bannerWarning })
+	if got := h.w.banner.text.Text; !strings.Contains(got, "No frames from camera 0 for 5 s") || !strings.Contains(got, "pick another source") {
+		t.Errorf("banner %q; want the stall and what to do", got)
+	}
+	h.eng.frames <- syntheticFrame(1, true)
+	h.waitFor("the banner gone after a frame", func() bool { return !h.w.banner.box.Visible() })
+
+	h.eng.errs <- errors.New("capture: camera cam:0 disconnected")
+	h.waitFor("the error banner", func() bool { return h.w.banner.kind == bannerWarning })
+	h.eng.frames <- syntheticFrame(2, true)
+	h.waitFor("a frame", func() bool { return h.w.video.frames == 2 })
+	h.settle()
+	if !h.w.banner.box.Visible() {
+		t.Error("a lost camera's banner went away with the next frame; want it kept until the user acts")
 	}
 }
 
