@@ -109,7 +109,8 @@ var (
 	// failing (a frozen camera, a pipe whose writer paused, a file on a hung
 	// mount). Read is still waiting, so Read never returns it: it is what a
 	// watchdog of the stream (live.Session) reports, and it is not final:
-	// the stream goes on when frames come again.
+	// the stream goes on when frames come again. Open returns it for a
+	// named pipe nothing is written to.
 	ErrStalled = errors.New("stalled")
 	// ErrCorrupt: a video or image cannot be decoded, or decoding ended before
 	// the number of frames its container announces (truncated file).
@@ -193,8 +194,9 @@ func DemoPath() (string, error) {
 //   - the path of a video file (opts.Loop, opts.RealTime);
 //   - the path of a named pipe (FIFO) carrying a video in a format that can
 //     be read as a stream (Matroska, MPEG-TS, NUT; not plain MP4): played
-//     once, as its writer delivers it, never looped. Open waits for a
-//     writer, and Read for its data;
+//     once, as its writer delivers it, never looped. Open waits up to 10 s
+//     for the writer's first bytes (ErrStalled after that), Read for its
+//     data;
 //   - the path of a folder of images (.png .jpg .jpeg .bmp .webp .tif .tiff),
 //     played in natural name order ("2.png" before "10.png") at opts.FPS.
 //

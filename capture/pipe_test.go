@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -190,5 +191,56 @@ func releaseWriter(fifo string, resume chan struct{}) {
 func waitMats(n int, d time.Duration) {
 	for end := time.Now().Add(d); matleak.Count() > n && time.Now().Before(end); {
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Open of a named pipe nobody writes to gives up with ErrStalled instead of
+// blocking in the decoder until a writer comes, maybe never.
+func TestOpenPipeWithoutWriter(t *testing.T) {
+	matleak.Check(t)
+	defer func(d time.Duration) { pipeOpenWait = d }(pipeOpenWait)
+	pipeOpenWait = 500 * time.Millisecond
+	fifo := filepath.Join(t.TempDir(), "nobody.mkv")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Skipf("cannot make a named pipe here: %v", err)
+	}
+	type opened struct {
+		src Source
+		err error
+	}
+	res := make(chan opened, 1)
+	go func() { src, err := Open(fifo, Options{}); res <- opened{src, err} }()
+	select {
+	case r := <-res:
+		if r.err == nil {
+			r.src.Close()
+		}
+		if !errors.Is(r.err, ErrStalled) || !strings.HasPrefix(r.err.Error(), "capture: open "+fifo+": nothing written") {
+			t.Errorf("Open of a pipe nobody writes: %v; want ErrStalled saying nothing was written", r.err)
+		}
+	case <-time.After(20 * time.Second):
+		// Let the blocked open go, so the test ends.
+		if f, err := os.OpenFile(fifo, os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
+			f.Close()
+		}
+		t.Fatal("Open of a pipe nobody writes still blocked after 20 s")
+	}
+	// A writer that comes within the wait is taken.
+	video := filepath.Join(t.TempDir(), "clip.mkv")
+	makeVideo(t, video, 30, 30, "160x120")
+	pipeOpenWait = 20 * time.Second
+	fifo2, _, resume, done := pipeWriter(t, video, 1)
+	close(resume)
+	src, err := Open(fifo2, Options{})
+	if err != nil {
+		<-done
+		t.Fatal(err)
+	}
+	if r := readAll(t, src, 100); r.frames != 30 || !errors.Is(r.err, io.EOF) {
+		t.Errorf("read: %d frames, %v; want 30, then io.EOF", r.frames, r.err)
+	}
+	src.Close()
+	if err := <-done; err != nil {
+		t.Errorf("writer: %v", err)
 	}
 }

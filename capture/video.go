@@ -8,9 +8,11 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"gocv.io/x/gocv"
 )
@@ -42,6 +44,7 @@ type videoSource struct {
 	abs    string // absolute file path, for reopening
 	camera bool
 	pipe   bool // a named pipe: played once, as its writer delivers it
+	pipeFD int  // the pipe's descriptor FFmpeg reads ("pipe:N"; FFmpeg never closes it), or -1
 	opts   Options
 
 	done      chan struct{} // closed by Close; interrupts waits
@@ -129,14 +132,21 @@ func openFile(path, name string, kind Kind, opts Options) (Source, error) {
 		return nil, statError(path, err)
 	}
 	pipe := st.Mode()&fs.ModeNamedPipe != 0
+	input, pipeFD := abs, -1
 	switch {
 	case pipe:
-		// Opening a pipe to try it would take data from its writer, or
-		// break its pipe: ask for the permission instead. OpenCV's open
-		// then waits for a writer.
-		if err := syscall.Access(abs, 4 /* R_OK */); err != nil {
-			return nil, &Error{Op: "open", Path: path, Err: &fs.PathError{Op: "open", Path: abs, Err: err}}
+		// OpenCV's open of a pipe blocks in C until a writer comes, for
+		// good if none does (or if the writer came and left already): wait
+		// for the writer's first bytes here, where the wait can end, and
+		// give FFmpeg the descriptor opened for that ("pipe:N").
+		pipeFD, err = openPipe(abs, pipeOpenWait)
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return nil, &Error{Op: "open", Path: path, Reason: ErrStalled,
+				Err: fmt.Errorf("nothing written to the pipe for %v", pipeOpenWait)}
+		} else if err != nil {
+			return nil, &Error{Op: "open", Path: path, Err: err}
 		}
+		input = "pipe:" + strconv.Itoa(pipeFD)
 	case !st.Mode().IsRegular():
 		return nil, &Error{Op: "open", Path: path, Err: errors.New("not a regular file or named pipe")}
 	default:
@@ -146,8 +156,11 @@ func openFile(path, name string, kind Kind, opts Options) (Source, error) {
 			return nil, &Error{Op: "open", Path: path, Err: errno(err)}
 		}
 	}
-	vc, err := openVideoFile(abs)
+	vc, err := openVideoFile(input)
 	if err != nil {
+		if pipeFD >= 0 {
+			syscall.Close(pipeFD)
+		}
 		return nil, &Error{Op: "open", Path: path, Reason: ErrCorrupt, Err: err}
 	}
 	fps := vc.Get(gocv.VideoCaptureFPS)
@@ -169,7 +182,64 @@ func openFile(path, name string, kind Kind, opts Options) (Source, error) {
 	s.path = path
 	s.abs = abs
 	s.pipe = pipe
+	s.pipeFD = pipeFD
 	return s, nil
+}
+
+// pipeOpenWait bounds how long Open waits for a named pipe's writer to send
+// its first bytes.
+var pipeOpenWait = 10 * time.Second
+
+// openPipe opens the named pipe path for reading without blocking, waits
+// up to d until there is data in it (which it leaves there) and returns a
+// blocking descriptor of it for the decoder, which the caller closes. The
+// error matches os.ErrDeadlineExceeded when nothing came.
+func openPipe(path string, d time.Duration) (int, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return -1, errno(err)
+	}
+	defer f.Close()
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return -1, err
+	}
+	if err := f.SetReadDeadline(time.Now().Add(d)); err != nil { // fails if not pollable
+		return -1, err
+	}
+	var ioctlErr error
+	err = rc.Read(func(fd uintptr) bool {
+		var n int32
+		if _, _, e := syscall.Syscall(syscall.SYS_IOCTL, fd, syscall.TIOCINQ, uintptr(unsafe.Pointer(&n))); e != 0 {
+			ioctlErr = e
+			return true
+		}
+		return n > 0 // else wait until readable (data, or a writer that left)
+	})
+	if err == nil {
+		err = ioctlErr
+	}
+	if err != nil {
+		return -1, err
+	}
+	fd, dupErr := -1, error(nil)
+	if err := rc.Control(func(sysfd uintptr) {
+		// The duplicate shares the open pipe (and its O_NONBLOCK flag,
+		// cleared for FFmpeg's blocking reads); f's own descriptor is
+		// closed on return.
+		syscall.ForkLock.RLock()
+		defer syscall.ForkLock.RUnlock()
+		if fd, dupErr = syscall.Dup(int(sysfd)); dupErr == nil {
+			syscall.CloseOnExec(fd)
+			if dupErr = syscall.SetNonblock(fd, false); dupErr != nil {
+				syscall.Close(fd)
+				fd = -1
+			}
+		}
+	}); err != nil {
+		return -1, err
+	}
+	return fd, dupErr
 }
 
 // truncated reports whether the pass that just ended stopped short of what
@@ -213,6 +283,7 @@ func newVideoSource(vc *gocv.VideoCapture, path string, camera bool, opts Option
 		frameDur: time.Duration(float64(time.Second) / info.FPS),
 		expected: info.Frames,
 		lastGood: time.Now(),
+		pipeFD:   -1,
 	}
 	return s
 }
@@ -269,6 +340,10 @@ func (s *videoSource) Close() error {
 			if s.vc != nil {
 				err = s.vc.Close()
 				s.vc = nil
+			}
+			if s.pipeFD >= 0 {
+				err = errors.Join(err, syscall.Close(s.pipeFD))
+				s.pipeFD = -1
 			}
 			if s.err == nil {
 				s.err = s.errClosed()
