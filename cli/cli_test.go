@@ -8,7 +8,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"mgvton/internal/matleak"
 	"mgvton/internal/mediatest"
@@ -292,5 +294,75 @@ func TestAppWithoutADisplaySaysSo(t *testing.T) {
 	code, stderr := run(t)
 	if code == 0 || !strings.Contains(stderr, "no display") || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
 		t.Fatalf("app without a display: exit %d, stderr %q; want a one-line 'no display' error", code, stderr)
+	}
+}
+
+// record from a source that stalls before -seconds are over (a named pipe
+// whose writer stops) ends at its deadline with the frames that came,
+// instead of waiting for the writer for good.
+func TestRecordFromAStalledPipe(t *testing.T) {
+	matleak.Check(t)
+	dir := t.TempDir()
+	video, fifo, out := filepath.Join(dir, "in.mkv"), filepath.Join(dir, "live.mkv"), filepath.Join(dir, "clip.mp4")
+	// Noise makes the bytes follow the time closely (about 0.9 MB a
+	// second), so that the pipe's and the decoder's buffers hold little.
+	cmd := exec.Command("ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=30",
+		"-t", "10", "-vf", "noise=alls=40:allf=t", "-pix_fmt", "yuv420p", video)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("ffmpeg: %v\n%s", err, out)
+	}
+	data, err := os.ReadFile(video)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Skipf("cannot make a named pipe here: %v", err)
+	}
+	mats := matleak.Count()
+	release := make(chan struct{})
+	writer := make(chan struct{})
+	go func() {
+		defer close(writer)
+		f, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+		if err != nil {
+			return
+		}
+		defer f.Close()
+		f.Write(data[:len(data)/10]) // about a second, then nothing
+		<-release
+	}()
+	defer func() {
+		close(release)
+		if f, err := os.OpenFile(fifo, os.O_RDONLY|syscall.O_NONBLOCK, 0); err == nil {
+			f.Close() // lets a writer that no reader took go
+		}
+		<-writer
+		// The read that record's Close abandoned ends now that the writer
+		// closed the pipe, and closes its frame.
+		for end := time.Now().Add(10 * time.Second); matleak.Count() > mats && time.Now().Before(end); {
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	type result struct {
+		code   int
+		stderr string
+	}
+	done := make(chan result, 1)
+	go func() {
+		code, stderr := run(t, "record", "-model", fixtureModel, "-source", fifo,
+			"-garment", "../inference/testdata/garment.png", "-seconds", "4", "-o", out)
+		done <- result{code, stderr}
+	}()
+	var r result
+	select {
+	case r = <-done:
+	case <-time.After(60 * time.Second):
+		t.Fatal("record -seconds 4 from a stalled pipe still running after 60 s")
+	}
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if _, _, _, frames := probe(t, out); frames < 1 {
+		t.Errorf("clip has %d frames; want those that came before the stall", frames)
 	}
 }

@@ -77,6 +77,10 @@ func runRecord(args []string) error {
 	deadline := time.Now().Add(time.Duration(*seconds * float64(time.Second)))
 	feedCtx, cancelFeed := context.WithDeadline(readCtx, deadline)
 	defer cancelFeed()
+	// A stalled source (a pipe whose writer stopped, a hung mount) blocks
+	// Read in C: closing it when reading is over (the deadline, Ctrl-C, a
+	// write error) ends that Read, and the clip keeps the frames that came.
+	defer context.AfterFunc(feedCtx, func() { src.Close() })()
 	readErr := sess.Feed(feedCtx, src, 0)
 	sess.StopPipeline() // the results still in flight reach the recorder
 	stats := p.Stats()
