@@ -31,6 +31,7 @@ type folderSource struct {
 
 	done      chan struct{}
 	closeOnce sync.Once
+	worker    *worker // runs the image reads
 
 	mu   sync.Mutex // held for a whole Read; guards the fields below
 	next int        // index into files
@@ -65,7 +66,7 @@ func openFolder(dir string, opts Options) (Source, error) {
 	if fps <= 0 {
 		fps = defaultFPS
 	}
-	return &folderSource{
+	s := &folderSource{
 		info: Info{
 			Name:   filepath.Base(filepath.Clean(dir)),
 			Kind:   KindFolder,
@@ -79,14 +80,16 @@ func openFolder(dir string, opts Options) (Source, error) {
 		opts:     opts,
 		frameDur: time.Duration(float64(time.Second) / fps),
 		done:     make(chan struct{}),
-	}, nil
+	}
+	s.worker = newWorker(s.done, s.read)
+	return s, nil
 }
 
 func (s *folderSource) Info() Info { return s.info }
 
 // Close stops the source without waiting for a Read in progress: the
 // folder holds nothing to release, and an image read blocked in the decoder
-// (a hung mount) is abandoned (readDetached).
+// (a hung mount) is abandoned (see worker).
 func (s *folderSource) Close() error {
 	s.closeOnce.Do(func() { close(s.done) })
 	return nil
@@ -96,11 +99,9 @@ func (s *folderSource) errClosed() error {
 	return &Error{Op: "read", Path: s.dir, Reason: ErrClosed}
 }
 
-// Read reads the next image on a goroutine of its own (readDetached), so
-// that Close interrupts it even while the decoder is blocked in C.
-func (s *folderSource) Read() (Frame, error) {
-	return readDetached(s.done, s.errClosed(), s.read)
-}
+// Read reads the next image on the source's worker goroutine, so that
+// Close interrupts it even while the decoder is blocked in C.
+func (s *folderSource) Read() (Frame, error) { return s.worker.Read(s.errClosed()) }
 
 func (s *folderSource) read() (Frame, error) {
 	s.mu.Lock()

@@ -2,6 +2,8 @@ package capture
 
 import (
 	"fmt"
+	"runtime"
+	"sync"
 	"time"
 
 	"gocv.io/x/gocv"
@@ -88,39 +90,90 @@ func toBGR(m *gocv.Mat) error {
 // waiting out its timeout) and may never return.
 const closeWait = time.Second
 
-// readDetached runs read (one decode, holding the source's lock) on a
-// goroutine of its own and returns its result, or errClosed as soon as done
-// is closed. OpenCV's decoders block in C while their input delivers
-// nothing, where Go cannot interrupt them; detached, such a read no longer
-// holds up the reader or Close: the abandoned goroutine finishes when the C
-// call returns (closing the frame it got), or never, when the input never
-// delivers again. Documented in docs/reliability.md.
-func readDetached(done <-chan struct{}, errClosed error, read func() (Frame, error)) (Frame, error) {
-	select {
-	case <-done:
-		return Frame{}, errClosed
-	default:
-	}
-	type result struct {
-		f   Frame
-		err error
-	}
-	ch := make(chan result) // unbuffered: a frame is either taken or closed here
-	go func() {
-		f, err := read()
+// worker runs the decodes of one source on a goroutine of its own,
+// started by the first Read and ended by closing done. OpenCV's decoders
+// block in C while their input delivers nothing, where Go cannot interrupt
+// them; off the caller's goroutine such a decode no longer holds up the
+// reader or Close: Read returns errClosed as soon as done is closed, and
+// the abandoned decode finishes when the C call returns (closing the frame
+// it got), or never, when the input never delivers again. One long-lived
+// goroutine rather than one per Read keeps the decoder's C allocations on
+// few threads. Documented in docs/reliability.md.
+type worker struct {
+	done   <-chan struct{}
+	read   func() (Frame, error) // one decode, under the source's lock
+	start  sync.Once
+	req    chan struct{}
+	res    chan decoded  // unbuffered: a frame is either taken or closed by the worker
+	exited chan struct{} // closed when the goroutine ended, or by wait if it never started
+}
+
+type decoded struct {
+	f   Frame
+	err error
+}
+
+func newWorker(done <-chan struct{}, read func() (Frame, error)) *worker {
+	return &worker{done: done, read: read, req: make(chan struct{}), res: make(chan decoded),
+		exited: make(chan struct{})}
+}
+
+func (w *worker) run() {
+	defer close(w.exited)
+	// The decoder's C allocations on one thread: woken for every frame, an
+	// unlocked goroutine would decode on whichever thread is free, and
+	// glibc would keep a warm heap (arena) for each (+30 MB in bench -soak).
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	for {
 		select {
-		case ch <- result{f, err}:
-		case <-done:
+		case <-w.req:
+		case <-w.done:
+			return
+		}
+		f, err := w.read()
+		select {
+		case w.res <- decoded{f, err}:
+		case <-w.done:
 			if err == nil {
 				f.Mat.Close()
 			}
+			return
 		}
-	}()
-	select {
-	case r := <-ch:
-		return r.f, r.err
-	case <-done:
+	}
+}
+
+// Read has the worker decode the next frame and returns it, or errClosed
+// as soon as done is closed.
+func (w *worker) Read(errClosed error) (Frame, error) {
+	if closed(w.done) {
 		return Frame{}, errClosed
+	}
+	w.start.Do(func() { go w.run() })
+	select {
+	case w.req <- struct{}{}:
+	case <-w.done:
+		return Frame{}, errClosed
+	}
+	select {
+	case r := <-w.res:
+		return r.f, r.err
+	case <-w.done:
+		return Frame{}, errClosed
+	}
+}
+
+// wait waits, after done was closed, up to d for the worker to end, and
+// reports whether it has (true also when it never started).
+func (w *worker) wait(d time.Duration) bool {
+	w.start.Do(func() { close(w.exited) })
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-w.exited:
+		return true
+	case <-t.C:
+		return false
 	}
 }
 

@@ -49,6 +49,7 @@ type videoSource struct {
 
 	done      chan struct{} // closed by Close; interrupts waits
 	closeOnce sync.Once
+	worker    *worker // runs the decodes
 
 	// free holds Mats given back through Recycle, decoded into again.
 	freeMu     sync.Mutex // guards free against Close (never held while decoding)
@@ -285,6 +286,7 @@ func newVideoSource(vc *gocv.VideoCapture, path string, camera bool, opts Option
 		lastGood: time.Now(),
 		pipeFD:   -1,
 	}
+	s.worker = newWorker(s.done, s.read)
 	return s
 }
 
@@ -332,31 +334,31 @@ func (s *videoSource) Close() error {
 		s.free = nil
 		s.freeMu.Unlock()
 		close(s.done)
-		released := make(chan error, 1)
-		go func() {
-			s.mu.Lock() // held by a read in the decoder until it returns
-			defer s.mu.Unlock()
-			var err error
-			if s.vc != nil {
-				err = s.vc.Close()
-				s.vc = nil
-			}
-			if s.pipeFD >= 0 {
-				err = errors.Join(err, syscall.Close(s.pipeFD))
-				s.pipeFD = -1
-			}
-			if s.err == nil {
-				s.err = s.errClosed()
-			}
-			released <- err
-		}()
-		t := time.NewTimer(closeWait)
-		defer t.Stop()
-		select {
-		case err = <-released:
-		case <-t.C:
+		if s.worker.wait(closeWait) {
+			err = s.release()
+		} else {
+			go func() { <-s.worker.exited; s.release() }()
 		}
 	})
+	return err
+}
+
+// release closes the decoder once no decode uses it.
+func (s *videoSource) release() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var err error
+	if s.vc != nil {
+		err = s.vc.Close()
+		s.vc = nil
+	}
+	if s.pipeFD >= 0 {
+		err = errors.Join(err, syscall.Close(s.pipeFD))
+		s.pipeFD = -1
+	}
+	if s.err == nil {
+		s.err = s.errClosed()
+	}
 	return err
 }
 
@@ -364,11 +366,9 @@ func (s *videoSource) errClosed() error {
 	return &Error{Op: "read", Path: s.path, Reason: ErrClosed}
 }
 
-// Read decodes the next frame on a goroutine of its own (readDetached), so
-// that Close interrupts it even while the decoder is blocked in C.
-func (s *videoSource) Read() (Frame, error) {
-	return readDetached(s.done, s.errClosed(), s.read)
-}
+// Read decodes the next frame on the source's worker goroutine, so that
+// Close interrupts it even while the decoder is blocked in C.
+func (s *videoSource) Read() (Frame, error) { return s.worker.Read(s.errClosed()) }
 
 func (s *videoSource) read() (Frame, error) {
 	s.mu.Lock()

@@ -32,8 +32,21 @@ var (
 )
 
 // stallAfter without a frame from the source being read makes the session
-// report a stall (StallError), once per stall.
-const stallAfter = 5 * time.Second
+// report a stall (StallError), once per stall; stallFrames frame times for
+// a source slower than that (a slide show, a time-lapse).
+const (
+	stallAfter  = 5 * time.Second
+	stallFrames = 3
+)
+
+// stallLimit is the time without a frame that is a stall for a source
+// delivering fps frames a second.
+func stallLimit(fps float64) time.Duration {
+	if fps > 0 {
+		return max(stallAfter, time.Duration(stallFrames*float64(time.Second)/fps))
+	}
+	return stallAfter
+}
 
 // StallError is reported (Errors, OnError) when the source read since Open
 // has delivered no frame for a while without ending or failing: a webcam
@@ -223,7 +236,7 @@ func (s *Session) Open(src capture.Source) {
 	s.src, s.srcCancel = src, cancel
 	s.reader.Add(2)
 	s.mu.Unlock()
-	name := src.Info().Name
+	info := src.Info()
 	s.markFrame()
 	fed := make(chan struct{})
 	go func() {
@@ -233,12 +246,12 @@ func (s *Session) Open(src capture.Source) {
 		switch {
 		case err == nil || ctx.Err() != nil || errors.Is(err, capture.ErrClosed):
 		case errors.Is(err, io.EOF):
-			s.Report(&EndError{Source: name})
+			s.Report(&EndError{Source: info.Name})
 		default:
 			s.Report(err)
 		}
 	}()
-	go func() { defer s.reader.Done(); s.watch(ctx, fed, name) }()
+	go func() { defer s.reader.Done(); s.watch(ctx, fed, info.Name, stallLimit(info.FPS)) }()
 }
 
 // markFrame notes that a frame came from the source now.
@@ -250,11 +263,11 @@ func (s *Session) sinceFrame() time.Duration {
 }
 
 // watch is the stall watchdog of a source read by Open: when no frame came
-// for stallAfter, it reports a StallError (once until frames come again).
+// for limit, it reports a StallError (once until frames come again).
 // It needs no cooperation from the source, whose Read may be blocked in C
 // for good; it ends when the reader does or the source is closed.
-func (s *Session) watch(ctx context.Context, fed <-chan struct{}, name string) {
-	t := time.NewTicker(stallAfter / 10)
+func (s *Session) watch(ctx context.Context, fed <-chan struct{}, name string, limit time.Duration) {
+	t := time.NewTicker(limit / 10)
 	defer t.Stop()
 	stalled := false
 	for {
@@ -267,10 +280,10 @@ func (s *Session) watch(ctx context.Context, fed <-chan struct{}, name string) {
 		}
 		since := s.sinceFrame()
 		switch {
-		case !stalled && since >= stallAfter:
+		case !stalled && since >= limit:
 			stalled = true
 			s.Report(&StallError{Source: name, For: since})
-		case stalled && since < stallAfter:
+		case stalled && since < limit:
 			stalled = false
 			s.log.Info("stream: frames again", "source", name)
 		}

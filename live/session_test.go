@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"gocv.io/x/gocv"
 
@@ -63,5 +64,18 @@ func TestSessionReusesReleasedImages(t *testing.T) {
 	defer got.Close()
 	if got.Cols() != 64 || got.GetVecbAt(0, 0)[0] != 200 {
 		t.Errorf("snapshot: got %dx%d first blue %d; want the 64x48 try-on (blue 200)", got.Cols(), got.Rows(), got.GetVecbAt(0, 0)[0])
+	}
+}
+
+// A source slower than the stall time (a slide show) is not taken for
+// stalled between two of its frames.
+func TestStallLimit(t *testing.T) {
+	for _, tt := range []struct {
+		fps  float64
+		want time.Duration
+	}{{30, stallAfter}, {0, stallAfter}, {1, stallAfter}, {0.1, 30 * time.Second}} {
+		if got := stallLimit(tt.fps); got != tt.want {
+			t.Errorf("stallLimit(%g) = %v; want %v", tt.fps, got, tt.want)
+		}
 	}
 }
