@@ -419,6 +419,27 @@ func TestFaultSourceStallsMidStream(t *testing.T) {
 		t.Fatalf("Open another source during the stall: %v", err)
 	}
 	stillDressing(t, e, "after switching away from the stalled source")
+
+	// Back to the folder (which now skips the pipe it lists no more): it
+	// stalls again at another image turned into a pipe, and quitting then
+	// does not wait for it either.
+	if err := within(t, 30*time.Second, "Open (the folder again)", func() error {
+		return e.Open(context.Background(), dir)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	nextFrame(t, e, func(f ui.Frame) bool { return f.TryOn != nil })
+	stallAt(t, filepath.Join(dir, "f020.png"))
+	deadline = time.After(30 * time.Second)
+	for again := false; !again; {
+		select {
+		case err := <-e.Errors():
+			again = errors.Is(err, capture.ErrStalled)
+		case <-e.Frames():
+		case <-deadline:
+			t.Fatal("no second stall message within 30 s")
+		}
+	}
 	within(t, 30*time.Second, "Close", e.Close)
 	t.Logf("source stalled: %v", reported)
 }
