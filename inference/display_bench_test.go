@@ -40,10 +40,19 @@ func BenchmarkDisplayStage(b *testing.B) {
 	}
 	c := newCropper(192, 256)
 	defer c.close()
-	if err := c.load(frame, box); err != nil {
+	crop := gocv.NewMat()
+	defer crop.Close()
+	person := make([]float32, 3*192*256) // stands in for a session's bound person tensor
+	load := func() error {
+		if err := c.cut(&crop, frame, box); err != nil {
+			return err
+		}
+		return imageToTensor(person, crop)
+	}
+	if err := load(); err != nil {
 		b.Fatal(err)
 	}
-	tryon := append([]float32(nil), c.person...)
+	tryon := append([]float32(nil), person...)
 	b.Run("framing", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
 			if _, _, err := f.Box(frame); err != nil {
@@ -51,9 +60,9 @@ func BenchmarkDisplayStage(b *testing.B) {
 			}
 		}
 	})
-	b.Run("crop", func(b *testing.B) {
+	b.Run("crop", func(b *testing.B) { // cut and normalise into the person tensor
 		for i := 0; i < b.N; i++ {
-			if err := c.load(frame, box); err != nil {
+			if err := load(); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -64,6 +73,10 @@ func BenchmarkDisplayStage(b *testing.B) {
 		comp := NewCompositor(192, 256)
 		defer comp.Close()
 		out := tensors{TensorTryOn: tryon}
+		if err := comp.Composite(&dst, out, nil, box, nil); err != nil { // warm-up: the feather's alpha ramp
+			b.Fatal(err)
+		}
+		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
 			if err := comp.Composite(&dst, out, nil, box, nil); err != nil {
 				b.Fatal(err)
@@ -79,7 +92,7 @@ func BenchmarkDisplayStage(b *testing.B) {
 }
 
 // BenchmarkDisplayFrame times the live display stage as it runs for every
-// shown frame (displayFrame: crop, hand-off to the warp stage, gen with the
+// shown frame (dressFrame: crop, hand-off to the warp stage, gen with the
 // latest warp, paste-back into the result) on a 1280x720 frame with the
 // fixture model and framing off. The frame copy stands in for the camera
 // read (C memory: not in bytes/op).
@@ -94,23 +107,22 @@ func BenchmarkDisplayFrame(b *testing.B) {
 	p.SetGarment(g)
 	// The live slots without the stage goroutines: the warp result is
 	// made once, up front.
-	p.in = newSlot(func(f Frame) { f.Mat.Close() })
-	p.personBufs = make(chan []float32, 3)
-	p.warpIn = newSlot(func(j warpJob) { p.putPersonBuf(j.person) })
-	p.results = newSlot(func(r Result) { r.Close() })
+	p.makeSlots()
 	frame := gocv.NewMatWithSizeFromScalar(gocv.NewScalar(30, 60, 90, 0), 720, 1280, gocv.MatTypeCV8UC3)
 	defer frame.Close()
-	if err := p.crop.load(frame, image.Rect(0, 0, 1280, 720)); err != nil {
+	crop := p.crop.take()
+	if err := p.crop.cut(&crop, frame, image.Rect(0, 0, 1280, 720)); err != nil {
 		b.Fatal(err)
 	}
 	warp := tensors{}
-	if err := m.warp(context.Background(), p.crop.person, g, warp); err != nil {
+	if err := m.warp(context.Background(), crop, g, warp); err != nil {
 		b.Fatal(err)
 	}
+	p.crop.put(crop)
 	p.latest.warp, p.latest.garment = warp, g
 	gen := tensors{}
 	step := func(i int) {
-		res, err := p.displayFrame(context.Background(), Frame{Mat: frame.Clone(), Seq: int64(i)}, gen)
+		res, err := p.dressFrame(context.Background(), Frame{Mat: frame.Clone(), Seq: int64(i)}, gen, true)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -22,12 +22,18 @@ func TestCropPadsABoxPastTheFrame(t *testing.T) {
 	c := newCropper(48, 64)
 	defer c.close()
 	box := image.Rect(-30, -40, 60, 80) // 90x120, mostly above and left of the frame
-	if err := c.load(frame, box); err != nil {
+	crop := c.take()
+	defer func() { c.put(crop) }()
+	if err := c.cut(&crop, frame, box); err != nil {
+		t.Fatal(err)
+	}
+	person := make([]float32, 3*48*64)
+	if err := imageToTensor(person, crop); err != nil {
 		t.Fatal(err)
 	}
 	// Edge replication of a flat frame is flat: every value is the frame's.
 	want := float32(30)/127.5 - 1 // red plane holds the R of BGR (10, 20, 30)
-	if got := c.person[0]; got < want-1e-5 || got > want+1e-5 {
+	if got := person[0]; got < want-1e-5 || got > want+1e-5 {
 		t.Errorf("padded crop red: got %v; want %v", got, want)
 	}
 	comp := NewCompositor(48, 64)
@@ -35,7 +41,7 @@ func TestCropPadsABoxPastTheFrame(t *testing.T) {
 	if err := comp.Composite(&frame, tensors{TensorTryOn: make([]float32, 3*48*64)}, nil, box, nil); err != nil {
 		t.Fatalf("paste of a box past the frame: %v", err)
 	}
-	if err := c.load(frame, image.Rect(200, 200, 290, 320)); err == nil {
+	if err := c.cut(&crop, frame, image.Rect(200, 200, 290, 320)); err == nil {
 		t.Error("crop box fully outside the frame: got no error")
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"sync"
 
 	"gocv.io/x/gocv"
 )
@@ -67,8 +68,10 @@ func (s *stage) runWith(ctx context.Context, src, dst tensors) error {
 	return nil
 }
 
-// warp runs the warp stage for a person tensor and a garment into out.
-func (m *Model) warp(ctx context.Context, person []float32, g *Garment, out tensors) error {
+// warp runs the warp stage for a person crop (BGR 8UC3 at the model's
+// input size, normalised straight into the stage's bound person tensor)
+// and a garment, into out. The caller keeps ownership of person.
+func (m *Model) warp(ctx context.Context, person gocv.Mat, g *Garment, out tensors) error {
 	if g.model != m {
 		return fmt.Errorf("inference: garment %s was prepared for another model", g.ID)
 	}
@@ -79,7 +82,9 @@ func (m *Model) warp(ctx context.Context, person []float32, g *Garment, out tens
 		return ErrClosed
 	}
 	s.feed(g.t)
-	copy(s.input(TensorPerson), person)
+	if err := s.fillPerson(person); err != nil {
+		return err
+	}
 	if err := s.run(ctx); err != nil {
 		return err
 	}
@@ -87,8 +92,9 @@ func (m *Model) warp(ctx context.Context, person []float32, g *Garment, out tens
 	return nil
 }
 
-// gen runs the generation stage for a person tensor and a warp result.
-func (m *Model) gen(ctx context.Context, person []float32, warp, out tensors) error {
+// gen runs the generation stage for a person crop (as for warp) and a
+// warp result, into out.
+func (m *Model) gen(ctx context.Context, person gocv.Mat, warp, out tensors) error {
 	s := m.stages[StageGen]
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -96,7 +102,9 @@ func (m *Model) gen(ctx context.Context, person []float32, warp, out tensors) er
 		return ErrClosed
 	}
 	s.feed(warp)
-	copy(s.input(TensorPerson), person)
+	if err := s.fillPerson(person); err != nil {
+		return err
+	}
 	if err := s.run(ctx); err != nil {
 		return err
 	}
@@ -104,27 +112,81 @@ func (m *Model) gen(ctx context.Context, person []float32, warp, out tensors) er
 	return nil
 }
 
-// cropper turns a frame region into the person tensor and the try-on tensor
-// back into pixels; it owns reusable scratch Mats (one per goroutine).
-type cropper struct {
-	w, h   int
-	person []float32
-	small  gocv.Mat // model-size BGR
-	big    gocv.Mat // box-size BGR (padded crops)
+// fillPerson writes a person crop (BGR 8UC3 at the model's input size)
+// into the stage's own person tensor, the one bound to its session, as
+// planar RGB in [-1, 1]; a stage without a person input is left alone.
+// The caller holds s.mu.
+func (s *stage) fillPerson(person gocv.Mat) error {
+	dst := s.input(TensorPerson)
+	if dst == nil {
+		return nil
+	}
+	return imageToTensor(dst, person)
 }
+
+// cropper cuts person boxes out of frames at the model's input size (BGR
+// 8UC3 crops, which warp and gen normalise straight into their bound
+// person tensors). It owns a scratch Mat for padded boxes, used by one
+// goroutine at a time, and a free list of crop Mats that any goroutine may
+// give back.
+type cropper struct {
+	w, h int
+	big  gocv.Mat // box-size BGR (padded crops)
+
+	mu     sync.Mutex
+	free   []gocv.Mat
+	closed bool
+}
+
+// cropFree is how many crop Mats the free list keeps: one being cut by
+// the display stage, one waiting for the warp stage, one being warped.
+const cropFree = 3
 
 func newCropper(w, h int) *cropper {
-	return &cropper{w: w, h: h, person: make([]float32, 3*w*h), small: gocv.NewMat(), big: gocv.NewMat()}
+	return &cropper{w: w, h: h, big: gocv.NewMat()}
 }
 
+// take returns a crop Mat, reused when one is free.
+func (c *cropper) take() gocv.Mat {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if n := len(c.free); n > 0 {
+		m := c.free[n-1]
+		c.free = c.free[:n-1]
+		return m
+	}
+	return gocv.NewMat()
+}
+
+// put gives a crop Mat back (closing it when the list is full or the
+// cropper closed). Safe from any goroutine.
+func (c *cropper) put(m gocv.Mat) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed || len(c.free) >= cropFree {
+		m.Close()
+		return
+	}
+	c.free = append(c.free, m)
+}
+
+// close releases the scratch and the free crop Mats; crops given back
+// later are closed by put.
 func (c *cropper) close() {
-	c.small.Close()
 	c.big.Close()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closed = true
+	for _, m := range c.free {
+		m.Close()
+	}
+	c.free = nil
 }
 
-// load fills c.person from the box of frame; parts of the box outside the
-// frame are filled by replicating the frame's edge pixels.
-func (c *cropper) load(frame gocv.Mat, box image.Rectangle) error {
+// cut resizes the box of frame into dst (BGR 8UC3 at the model's input
+// size, reused when it already is); parts of the box outside the frame are
+// filled by replicating the frame's edge pixels.
+func (c *cropper) cut(dst *gocv.Mat, frame gocv.Mat, box image.Rectangle) error {
 	inter := box.Intersect(image.Rect(0, 0, frame.Cols(), frame.Rows()))
 	if inter.Empty() {
 		return fmt.Errorf("inference: crop box %v outside frame %dx%d", box, frame.Cols(), frame.Rows())
@@ -132,13 +194,13 @@ func (c *cropper) load(frame gocv.Mat, box image.Rectangle) error {
 	roi := frame.Region(inter)
 	defer roi.Close()
 	if inter == box {
-		resizeTo(&c.small, roi, c.w, c.h)
+		resizeTo(dst, roi, c.w, c.h)
 	} else {
 		gocv.CopyMakeBorder(roi, &c.big, inter.Min.Y-box.Min.Y, box.Max.Y-inter.Max.Y,
 			inter.Min.X-box.Min.X, box.Max.X-inter.Max.X, gocv.BorderReplicate, color.RGBA{})
-		resizeTo(&c.small, c.big, c.w, c.h)
+		resizeTo(dst, c.big, c.w, c.h)
 	}
-	return imageToTensor(c.person, c.small)
+	return nil
 }
 
 // TryOn dresses a person image that is already a portrait crop (any size;
@@ -149,14 +211,16 @@ func (m *Model) TryOn(ctx context.Context, person gocv.Mat, g *Garment) (gocv.Ma
 	w, h := m.Size()
 	c := newCropper(w, h)
 	defer c.close()
-	if err := c.load(person, image.Rect(0, 0, person.Cols(), person.Rows())); err != nil {
+	crop := gocv.NewMat()
+	defer crop.Close()
+	if err := c.cut(&crop, person, image.Rect(0, 0, person.Cols(), person.Rows())); err != nil {
 		return gocv.NewMat(), err
 	}
 	warp, out := tensors{}, tensors{}
-	if err := m.warp(ctx, c.person, g, warp); err != nil {
+	if err := m.warp(ctx, crop, g, warp); err != nil {
 		return gocv.NewMat(), err
 	}
-	if err := m.gen(ctx, c.person, warp, out); err != nil {
+	if err := m.gen(ctx, crop, warp, out); err != nil {
 		return gocv.NewMat(), err
 	}
 	res := gocv.NewMat()

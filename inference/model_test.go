@@ -26,17 +26,12 @@ func TestStagesMatchPyTorchReference(t *testing.T) {
 	matleak.Check(t)
 	m := loadFixture(t, fixtureDir)
 	g := fixtureGarment(t, m)
-	person := readImage(t, "testdata/person.png", gocv.IMReadColor)
-	w, h := m.Size()
-	pt := make([]float32, 3*w*h)
-	if err := imageToTensor(pt, person); err != nil {
-		t.Fatal(err)
-	}
+	person := readImage(t, "testdata/person.png", gocv.IMReadColor) // the model's input size
 	warp, out := tensors{}, tensors{}
-	if err := m.warp(t0ctx, pt, g, warp); err != nil {
+	if err := m.warp(t0ctx, person, g, warp); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.gen(t0ctx, pt, warp, out); err != nil {
+	if err := m.gen(t0ctx, person, warp, out); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []struct {
@@ -227,7 +222,7 @@ func TestLoadModelBadFiles(t *testing.T) {
 		m.Close()
 		m.Close()
 		g := &Garment{model: m, t: tensors{}}
-		if err := m.warp(t0ctx, nil, g, tensors{}); !errors.Is(err, ErrClosed) {
+		if err := m.warp(t0ctx, gocv.Mat{}, g, tensors{}); !errors.Is(err, ErrClosed) {
 			t.Fatalf("warp after Close: got %v; want ErrClosed", err)
 		}
 	})
@@ -239,12 +234,14 @@ func TestRunIsCancelledByContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(t0ctx)
 	cancel()
 	w, h := m.Size()
-	err := m.warp(ctx, make([]float32, 3*w*h), g, tensors{})
+	person := gocv.NewMatWithSizeFromScalar(gocv.Scalar{}, h, w, gocv.MatTypeCV8UC3)
+	defer person.Close()
+	err := m.warp(ctx, person, g, tensors{})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("warp with a cancelled context: got %v; want context.Canceled", err)
 	}
 	// The stage still works afterwards (the terminate flag was cleared).
-	if err := m.warp(t0ctx, make([]float32, 3*w*h), g, tensors{}); err != nil {
+	if err := m.warp(t0ctx, person, g, tensors{}); err != nil {
 		t.Fatalf("warp after a cancelled run: %v", err)
 	}
 }

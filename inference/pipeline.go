@@ -105,10 +105,13 @@ type Pipeline struct {
 
 	garment atomic.Pointer[Garment]
 
-	// offline state (Process); the display stage uses them too
+	// stage state, used by Process or by the display goroutine
 	crop    *cropper
 	comp    *Compositor
 	bodyBuf Body // borrows the framer's mask: never closed here
+	// warpOut and genOut are Process's stage outputs, reused frame to
+	// frame (the live stages have their own).
+	warpOut, genOut tensors
 	// held: the last personBox returned a box the framer holds from an
 	// earlier frame, nobody being found in this one. Such a frame passes
 	// through: without this frame's person mask the try-on could only be
@@ -130,19 +133,20 @@ type Pipeline struct {
 
 	framingErr error // why the person models are missing (PersonOptional)
 
-	// personBufs is a free list of person tensors for warp jobs: one is
-	// held by the warp stage, one waits in warpIn, one is being filled.
-	personBufs chan []float32
-
 	display, warpM, genM, e2e, personM meter
 	noPerson, unread                   atomic.Int64
 	started, closed                    atomic.Bool
 	closeOnce                          sync.Once
 }
 
+// warpJob is a person crop for the warp stage. The crop comes from the
+// cropper's free list and goes back to it when the job is done or dropped;
+// the display stage that made it reads it too, until the end of its frame
+// (both only read it, and the display stage takes a crop from the free
+// list only at the start of a frame).
 type warpJob struct {
-	person []float32 // from personBufs; given back when the job is done or dropped
-	seq    int64
+	crop gocv.Mat
+	seq  int64
 }
 
 // newResult makes the result of a frame before any stage ran: TryOn
@@ -180,6 +184,7 @@ func NewPipeline(m *Model, opts PipelineOptions) (*Pipeline, error) {
 	p.crop = newCropper(w, h)
 	p.comp = NewCompositor(w, h)
 	p.comp.Keep = opts.KeepMasks
+	p.warpOut, p.genOut = tensors{}, tensors{}
 	return p, nil
 }
 
@@ -256,50 +261,22 @@ func (p *Pipeline) Process(ctx context.Context, f Frame) (Result, error) {
 	}
 	start := time.Now()
 	p.display.addIn()
-	res := newResult(f)
-	box, ok, err := p.personBox(f.Mat, f.PTS)
+	res, err := p.dressFrame(ctx, f, p.genOut, false)
 	if err != nil {
-		res.Close()
 		return Result{}, err
 	}
-	g := p.garment.Load()
-	if !ok {
-		p.noPerson.Add(1)
-	}
-	if ok && g != nil && !p.held {
-		res.Box, res.Person = box, true
-		if err := p.crop.load(f.Mat, box); err != nil {
-			res.Close()
-			return Result{}, err
-		}
-		warp, out := tensors{}, tensors{}
-		t0 := time.Now()
-		if err := p.model.warp(ctx, p.crop.person, g, warp); err != nil {
-			res.Close()
-			return Result{}, err
-		}
-		t1 := time.Now()
-		p.warpM.done(t1, t1.Sub(t0))
-		if err := p.model.gen(ctx, p.crop.person, warp, out); err != nil {
-			res.Close()
-			return Result{}, err
-		}
-		ownTryOn(&res)
-		if err := p.composite(&res, out, warp, box); err != nil {
-			res.Close()
-			return Result{}, err
-		}
-		p.genM.done(time.Now(), time.Since(t1))
-		res.Applied = true
-	} else if ok {
-		res.Box, res.Person = box, true
-	}
+	p.frameDone(start, f)
+	return res, nil
+}
+
+// frameDone counts a frame the display stage (or Process) finished,
+// begun at start.
+func (p *Pipeline) frameDone(start time.Time, f Frame) {
 	now := time.Now()
 	p.display.done(now, now.Sub(start))
 	if !f.Time.IsZero() {
 		p.e2e.done(now, now.Sub(f.Time))
 	}
-	return res, nil
 }
 
 // Reset forgets the tracked person, as at the start of a new stream (the
@@ -324,14 +301,18 @@ func (p *Pipeline) Start(ctx context.Context) error {
 	if p.framer != nil {
 		p.framer.Start(ctx) // the pose models get their own goroutine
 	}
-	p.in = newSlot(func(f Frame) { f.Mat.Close() })
-	p.personBufs = make(chan []float32, 3)
-	p.warpIn = newSlot(func(j warpJob) { p.putPersonBuf(j.person) })
-	p.results = newSlot(func(r Result) { r.Close() })
+	p.makeSlots()
 	p.wg.Add(2)
 	go func() { defer p.wg.Done(); p.runWarp(ctx) }()
 	go func() { defer p.wg.Done(); p.runDisplay(ctx) }()
 	return nil
+}
+
+// makeSlots makes the hand-offs between the live stages.
+func (p *Pipeline) makeSlots() {
+	p.in = newSlot(func(f Frame) { f.Mat.Close() })
+	p.warpIn = newSlot(func(j warpJob) { p.crop.put(j.crop) })
+	p.results = newSlot(func(r Result) { r.Close() })
 }
 
 // Submit hands a frame to the live pipeline, which owns it from now on. It
@@ -363,7 +344,7 @@ func (p *Pipeline) runDisplay(ctx context.Context) {
 		case f = <-p.in.ch:
 		}
 		start := time.Now()
-		res, err := p.displayFrame(ctx, f, gen)
+		res, err := p.dressFrame(ctx, f, gen, true)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -372,69 +353,137 @@ func (p *Pipeline) runDisplay(ctx context.Context) {
 			p.display.addDrop()
 			continue
 		}
-		now := time.Now()
-		p.display.done(now, now.Sub(start))
-		if !f.Time.IsZero() {
-			p.e2e.done(now, now.Sub(f.Time))
-		}
+		p.frameDone(start, f)
 		if p.results.put(res) {
 			p.unread.Add(1)
 		}
 	}
 }
 
-// displayFrame frames one frame, offers its crop to the warp stage and
-// composes it with the latest warp result. It takes ownership of f.Mat.
-func (p *Pipeline) displayFrame(ctx context.Context, f Frame, gen tensors) (Result, error) {
+// dressFrame runs the stages on one frame, in order: person framing,
+// crop, warp, gen and composite; the one place both uses of a pipeline go
+// through. Offline (live false, Process) the warp stage runs here on this
+// frame's crop. Live (the display goroutine) the crop is offered to the
+// warp goroutine and gen uses the latest warp result for the garment (none
+// yet: the frame is shown as it is). gen holds the caller's gen outputs,
+// reused frame to frame. It takes ownership of f.Mat.
+func (p *Pipeline) dressFrame(ctx context.Context, f Frame, gen tensors, live bool) (Result, error) {
 	res := newResult(f)
-	box, ok, err := p.personBox(f.Mat, f.PTS)
+	g, dress, err := p.frameStage(&res, f.PTS)
 	if err != nil {
 		res.Close()
 		return Result{}, err
 	}
+	if !dress {
+		return res, nil
+	}
+	crop, err := p.cropStage(&res)
+	if err != nil {
+		res.Close()
+		return Result{}, err
+	}
+	var warp tensors
+	if live {
+		// The warp job owns the crop from here on; this frame still
+		// reads it (see warpJob).
+		p.offerWarp(crop, f.Seq)
+		warp = p.latestWarp(g)
+	} else {
+		defer p.crop.put(crop)
+		warp = p.warpOut
+		p.warpM.addIn()
+		if err := p.warpStage(ctx, crop, g, warp); err != nil {
+			res.Close()
+			return Result{}, err
+		}
+	}
+	if warp == nil {
+		return res, nil
+	}
+	if err := p.genStage(ctx, &res, crop, warp, gen); err != nil {
+		res.Close()
+		return Result{}, err
+	}
+	return res, nil
+}
+
+// frameStage chooses the person crop of res.Frame (framing) and records it
+// in res. It returns the garment to dress the frame in, and whether to: a
+// person was found in this very frame (not held from an earlier one) and a
+// garment is selected.
+func (p *Pipeline) frameStage(res *Result, pts time.Duration) (*Garment, bool, error) {
+	box, ok, err := p.personBox(res.Frame, pts)
+	if err != nil {
+		return nil, false, err
+	}
 	if !ok {
 		p.noPerson.Add(1)
-		return res, nil
+		return nil, false, nil
 	}
 	res.Box, res.Person = box, true
-	if p.held {
-		return res, nil
-	}
-	if err := p.crop.load(f.Mat, box); err != nil {
-		res.Close()
-		return Result{}, err
-	}
 	g := p.garment.Load()
-	if g == nil {
-		return res, nil
+	return g, g != nil && !p.held, nil
+}
+
+// cropStage cuts res.Box out of res.Frame at the model's input size, into
+// a crop from the cropper's free list (given back with p.crop.put). Warp
+// and gen normalise it straight into their bound person tensors.
+func (p *Pipeline) cropStage(res *Result) (gocv.Mat, error) {
+	crop := p.crop.take()
+	if err := p.crop.cut(&crop, res.Frame, res.Box); err != nil {
+		p.crop.put(crop)
+		return gocv.Mat{}, err
 	}
-	p.warpM.addIn()
-	person := p.personBuf()
-	copy(person, p.crop.person)
-	if p.warpIn.put(warpJob{person: person, seq: f.Seq}) {
-		p.warpM.addDrop()
+	return crop, nil
+}
+
+// warpStage runs the warp stage on a crop for g into out.
+func (p *Pipeline) warpStage(ctx context.Context, crop gocv.Mat, g *Garment, out tensors) error {
+	t0 := time.Now()
+	if err := p.model.warp(ctx, crop, g, out); err != nil {
+		return err
 	}
-	p.latest.Lock()
-	warp, wg := p.latest.warp, p.latest.garment
-	p.latest.Unlock()
-	if warp == nil || wg != g {
-		// No warp for this garment yet: show the frame as it is.
-		return res, nil
-	}
+	now := time.Now()
+	p.warpM.done(now, now.Sub(t0))
+	return nil
+}
+
+// genStage runs the generation stage on a crop with a warp result into
+// gen and composites the try-on into res, which then owns a TryOn of its
+// own.
+func (p *Pipeline) genStage(ctx context.Context, res *Result, crop gocv.Mat, warp, gen tensors) error {
 	t0 := time.Now()
 	p.genM.addIn()
-	if err := p.model.gen(ctx, p.crop.person, warp, gen); err != nil {
-		res.Close()
-		return Result{}, err
+	if err := p.model.gen(ctx, crop, warp, gen); err != nil {
+		return err
 	}
-	ownTryOn(&res)
-	if err := p.composite(&res, gen, warp, box); err != nil {
-		res.Close()
-		return Result{}, err
+	ownTryOn(res)
+	if err := p.composite(res, gen, warp, res.Box); err != nil {
+		return err
 	}
 	p.genM.done(time.Now(), time.Since(t0))
 	res.Applied = true
-	return res, nil
+	return nil
+}
+
+// offerWarp hands a crop to the warp goroutine (live), replacing a crop it
+// has not started on.
+func (p *Pipeline) offerWarp(crop gocv.Mat, seq int64) {
+	p.warpM.addIn()
+	if p.warpIn.put(warpJob{crop: crop, seq: seq}) {
+		p.warpM.addDrop()
+	}
+}
+
+// latestWarp returns the warp goroutine's latest result if it is for g,
+// or nil.
+func (p *Pipeline) latestWarp(g *Garment) tensors {
+	p.latest.Lock()
+	defer p.latest.Unlock()
+	if p.latest.garment != g {
+		return nil
+	}
+	return p.latest.warp
 }
 
 // composite puts the generator's output for box into res.TryOn, replacing
@@ -469,13 +518,13 @@ func (p *Pipeline) runWarp(ctx context.Context) {
 		}
 		g := p.garment.Load()
 		if g == nil {
-			p.putPersonBuf(job.person)
+			p.crop.put(job.crop)
 			continue
 		}
-		t0 := time.Now()
+		// Each result is a fresh map: gen reads the old one without a lock.
 		out := tensors{}
-		err := p.model.warp(ctx, job.person, g, out)
-		p.putPersonBuf(job.person)
+		err := p.warpStage(ctx, job.crop, g, out)
+		p.crop.put(job.crop)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -483,32 +532,9 @@ func (p *Pipeline) runWarp(ctx context.Context) {
 			p.warpM.addDrop()
 			continue
 		}
-		now := time.Now()
-		p.warpM.done(now, now.Sub(t0))
 		p.latest.Lock()
-		// Each result is a fresh map: gen reads the old one without a lock.
 		p.latest.warp, p.latest.garment, p.latest.seq = out, g, job.seq
 		p.latest.Unlock()
-	}
-}
-
-// personBuf returns a person tensor for a warp job, reused when one is free.
-func (p *Pipeline) personBuf() []float32 {
-	select {
-	case b := <-p.personBufs:
-		if len(b) == len(p.crop.person) {
-			return b
-		}
-	default:
-	}
-	return make([]float32, len(p.crop.person))
-}
-
-// putPersonBuf gives a warp job's person tensor back.
-func (p *Pipeline) putPersonBuf(b []float32) {
-	select {
-	case p.personBufs <- b:
-	default:
 	}
 }
 
@@ -536,6 +562,7 @@ func (p *Pipeline) Close() error {
 			p.wg.Wait()
 			p.in.close()
 			p.in.drain()
+			p.warpIn.drain() // gives its crop back
 			p.results.drain()
 		}
 		if p.framer != nil {

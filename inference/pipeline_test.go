@@ -208,6 +208,72 @@ func TestLivePipelineAppliesTheTryOnOnceWarped(t *testing.T) {
 	}
 }
 
+// TestLiveAndProcessDressAFrameAlike: the live display stage (crop offered
+// to the warp goroutine, gen on the latest warp) and Process (every stage
+// in order) go through the same stage functions, so a frame the live
+// pipeline dresses with the warp of an identical frame comes out exactly
+// as Process makes it.
+func TestLiveAndProcessDressAFrameAlike(t *testing.T) {
+	matleak.Check(t)
+	frame := patternFrame(t, 320, 240)
+	off, m := newTestPipeline(t, FramingOff)
+	want, err := off.Process(t0ctx, Frame{Mat: frame.Clone(), Seq: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer want.Close()
+	if !want.Applied {
+		t.Fatal("Process: got no try-on")
+	}
+	p, err := NewPipeline(m, PipelineOptions{Framing: FramingOff})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	p.SetGarment(off.Garment())
+	if err := p.Start(t0ctx); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t0ctx, 10*time.Second)
+	defer cancel()
+	for seq := int64(1); ; seq++ {
+		p.Submit(Frame{Mat: frame.Clone(), Seq: seq})
+		select {
+		case r := <-p.Results():
+			if r.Applied {
+				defer r.Close()
+				if r.Box != want.Box || !equalMats(r.TryOn, want.TryOn) {
+					t.Errorf("live try-on (box %v) differs from Process's (box %v)", r.Box, want.Box)
+				}
+				return
+			}
+			r.Close()
+		case <-ctx.Done():
+			t.Fatal("no try-on applied within 10 s")
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// patternFrame makes a w x h BGR frame with a smooth pattern in every
+// channel, closed at the end of the test.
+func patternFrame(t *testing.T, w, h int) gocv.Mat {
+	t.Helper()
+	m := gocv.NewMatWithSize(h, w, gocv.MatTypeCV8UC3)
+	t.Cleanup(func() { m.Close() })
+	pix, err := m.DataPtrUint8()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			i := 3 * (y*w + x)
+			pix[i], pix[i+1], pix[i+2] = uint8(x*255/w), uint8(y*255/h), uint8((x+y)%256)
+		}
+	}
+	return m
+}
+
 func TestCloseStopsGoroutinesAndReleasesFrames(t *testing.T) {
 	matleak.Check(t)
 	before := runtime.NumGoroutine()

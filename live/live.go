@@ -10,6 +10,7 @@ package live
 import (
 	"context"
 	"fmt"
+	"image"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -114,6 +115,10 @@ func (e *Engine) Errors() <-chan error { return e.sess.Errors() }
 
 // SetMirror flips the picture horizontally from the next frame on.
 func (e *Engine) SetMirror(on bool) { e.sess.SetMirror(on) }
+
+// SetDisplaySize scales the pictures on Frames down to the window's panes
+// (ui.DisplaySizer).
+func (e *Engine) SetDisplaySize(camera, tryOn image.Point) { e.sess.SetDisplaySize(camera, tryOn) }
 
 // report sends err to the window without ever blocking the stream.
 func (e *Engine) report(err error) { e.sess.Report(err) }

@@ -7,6 +7,7 @@ import (
 	"image"
 	"io"
 	"log/slog"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -110,6 +111,9 @@ type Session struct {
 	errs   chan error
 	mirror atomic.Bool
 	pool   *rgbaPool
+	// display holds the largest camera and try-on picture sizes the window
+	// shows (SetDisplaySize); zero: full size.
+	display atomic.Pointer[[2]image.Point]
 	// recycler is the source being fed, when it takes frames back.
 	recycler atomic.Pointer[recyclerRef]
 
@@ -160,6 +164,29 @@ func (s *Session) Frames() <-chan ui.Frame { return s.frames }
 
 // Errors reports streaming problems without ever blocking the stream.
 func (s *Session) Errors() <-chan error { return s.errs }
+
+// SetDisplaySize bounds the pictures delivered on Frames from the next
+// frame on: camera pictures fit in camera, try-on pictures in tryOn
+// (aspect kept, never scaled up; a camera picture shown in both panes, as
+// before the first try-on, fits in the larger). Only the display is
+// scaled: the recorder and snapshots keep the frames' full size.
+func (s *Session) SetDisplaySize(camera, tryOn image.Point) {
+	s.display.Store(&[2]image.Point{camera, tryOn})
+}
+
+// displayBoxes returns the bounds for a camera picture and a try-on
+// picture; alone is set when the camera picture fills both panes.
+func (s *Session) displayBoxes(alone bool) (camera, tryOn image.Point) {
+	d := s.display.Load()
+	if d == nil {
+		return image.Point{}, image.Point{}
+	}
+	camera, tryOn = d[0], d[1]
+	if alone {
+		camera = image.Pt(max(camera.X, tryOn.X), max(camera.Y, tryOn.Y))
+	}
+	return camera, tryOn
+}
 
 // SetMirror flips source frames horizontally from the next frame on.
 func (s *Session) SetMirror(on bool) { s.mirror.Store(on) }
@@ -336,7 +363,8 @@ func (s *Session) Feed(ctx context.Context, src capture.Source, n int64) error {
 			f.Mat.Close()
 			continue
 		}
-		img := s.pool.convert(f.Mat)
+		box, _ := s.displayBoxes(true)
+		img := s.pool.convert(f.Mat, box)
 		f.Mat.Close()
 		s.publish(ui.Frame{Camera: img, Stats: ui.Stats{PersonFound: true}, Release: func() { s.pool.put(img) }})
 	}
@@ -374,7 +402,8 @@ func (s *Session) consume(p *inference.Pipeline) {
 func (s *Session) deliver(res inference.Result, st inference.Stats) {
 	s.record(res)
 	if s.opts.Display {
-		cam := s.pool.convert(res.Frame)
+		camBox, tryBox := s.displayBoxes(!res.Applied)
+		cam := s.pool.convert(res.Frame, camBox)
 		frame := ui.Frame{
 			Camera: cam,
 			Stats: ui.Stats{
@@ -387,7 +416,7 @@ func (s *Session) deliver(res inference.Result, st inference.Stats) {
 			},
 		}
 		if res.Applied {
-			try := s.pool.convert(res.TryOn)
+			try := s.pool.convert(res.TryOn, tryBox)
 			frame.TryOn = try
 			frame.Release = func() { s.pool.put(cam); s.pool.put(try) }
 		} else {
@@ -541,16 +570,28 @@ type recyclerRef struct{ r capture.Recycler }
 // (Effective Go's leaky buffer): the window hands each image back through
 // ui.Frame.Release and the next conversion of that size reuses it; an
 // image never handed back is simply collected, and one handed back to a
-// full list is dropped. The BGR->RGBA pass goes through one reused Mat.
+// full list is dropped. The BGR->RGBA pass (and the scaling down for a
+// small pane) goes through reused Mats.
 type rgbaPool struct {
 	free   chan *image.RGBA
-	mu     sync.Mutex // guards conv (the display and the reader may both convert)
+	mu     sync.Mutex // guards conv and small (the display and the reader may both convert)
 	conv   gocv.Mat
+	small  gocv.Mat
 	closed bool
 }
 
 func newRGBAPool(n int) *rgbaPool {
-	return &rgbaPool{free: make(chan *image.RGBA, n), conv: gocv.NewMat()}
+	return &rgbaPool{free: make(chan *image.RGBA, n), conv: gocv.NewMat(), small: gocv.NewMat()}
+}
+
+// fitSize is the size of a w x h picture scaled down to fit in box,
+// aspect kept; w x h itself when it fits already or box is zero.
+func fitSize(w, h int, box image.Point) image.Point {
+	if box.X <= 0 || box.Y <= 0 || (w <= box.X && h <= box.Y) {
+		return image.Pt(w, h)
+	}
+	s := min(float64(box.X)/float64(w), float64(box.Y)/float64(h))
+	return image.Pt(max(1, int(math.Round(float64(w)*s))), max(1, int(math.Round(float64(h)*s))))
 }
 
 // get returns an image of w x h, reused when one of that size is free.
@@ -573,13 +614,19 @@ func (p *rgbaPool) put(img *image.RGBA) {
 	}
 }
 
-// convert returns m (BGR 8UC3) as an RGBA image from the pool.
-func (p *rgbaPool) convert(m gocv.Mat) *image.RGBA {
-	img := p.get(m.Cols(), m.Rows())
+// convert returns m (BGR 8UC3) as an RGBA image from the pool, scaled
+// down (area averaging) to fit in box when it is larger.
+func (p *rgbaPool) convert(m gocv.Mat, box image.Point) *image.RGBA {
+	sz := fitSize(m.Cols(), m.Rows(), box)
+	img := p.get(sz.X, sz.Y)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
 		return img
+	}
+	if sz.X != m.Cols() || sz.Y != m.Rows() {
+		gocv.Resize(m, &p.small, sz, 0, 0, gocv.InterpolationArea)
+		m = p.small
 	}
 	gocv.CvtColor(m, &p.conv, gocv.ColorBGRToRGBA)
 	if pix, err := p.conv.DataPtrUint8(); err == nil {
@@ -595,5 +642,6 @@ func (p *rgbaPool) close() {
 	if !p.closed {
 		p.closed = true
 		p.conv.Close()
+		p.small.Close()
 	}
 }

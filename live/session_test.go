@@ -2,6 +2,7 @@ package live
 
 import (
 	"bytes"
+	"image"
 	"os"
 	"path/filepath"
 	"testing"
@@ -11,6 +12,7 @@ import (
 
 	"mgvton/inference"
 	"mgvton/internal/matleak"
+	"mgvton/ui"
 )
 
 // TestSessionReusesReleasedImages: the display sink converts into images
@@ -64,6 +66,84 @@ func TestSessionReusesReleasedImages(t *testing.T) {
 	defer got.Close()
 	if got.Cols() != 64 || got.GetVecbAt(0, 0)[0] != 200 {
 		t.Errorf("snapshot: got %dx%d first blue %d; want the 64x48 try-on (blue 200)", got.Cols(), got.Rows(), got.GetVecbAt(0, 0)[0])
+	}
+}
+
+// TestSessionScalesTheDisplayToThePanes: after SetDisplaySize the window
+// gets pictures that fit its panes (aspect kept, averaged, never scaled
+// up), a camera picture shown in both panes fits the larger one, and the
+// snapshot keeps the full size.
+func TestSessionScalesTheDisplayToThePanes(t *testing.T) {
+	matleak.Check(t)
+	s := NewSession(SessionOptions{Display: true})
+	defer s.Close()
+	// 1280x720, black left of x = 643 and red (BGR 0, 0, 255) from there:
+	// a scaled picture is still split in two, and averaging gives the
+	// column on the edge (643 * 460/1280 = 231.07) a mix.
+	frame := gocv.NewMatWithSizeFromScalar(gocv.NewScalar(0, 0, 0, 0), 720, 1280, gocv.MatTypeCV8UC3)
+	defer frame.Close()
+	right := frame.Region(image.Rect(643, 0, 1280, 720))
+	right.SetTo(gocv.NewScalar(0, 0, 255, 0))
+	right.Close()
+	deliver := func(applied bool) ui.Frame {
+		res := inference.Result{Frame: frame.Clone(), Person: true, Applied: applied}
+		if applied {
+			res.TryOn = frame.Clone()
+		}
+		s.deliver(res, inference.Stats{})
+		return <-s.Frames()
+	}
+
+	f := deliver(true)
+	if f.Camera.Bounds().Size() != image.Pt(1280, 720) || f.TryOn.Bounds().Size() != image.Pt(1280, 720) {
+		t.Errorf("no display size set: got %v and %v; want full size", f.Camera.Bounds(), f.TryOn.Bounds())
+	}
+	f.Release()
+
+	s.SetDisplaySize(image.Pt(460, 400), image.Pt(2000, 300))
+	f = deliver(true)
+	if got := f.Camera.Bounds().Size(); got != image.Pt(460, 259) {
+		t.Errorf("camera in a 460x400 pane: got %v; want 460x259", got)
+	}
+	if got := f.TryOn.Bounds().Size(); got != image.Pt(533, 300) {
+		t.Errorf("try-on in a 2000x300 pane: got %v; want 533x300", got)
+	}
+	cam := f.Camera.(*image.RGBA)
+	if r, _, _, _ := cam.At(100, 100).RGBA(); r != 0 {
+		t.Errorf("left half: red %d; want 0", r>>8)
+	}
+	if r, _, _, _ := cam.At(400, 100).RGBA(); r>>8 != 255 {
+		t.Errorf("right half: red %d; want 255", r>>8)
+	}
+	if r, _, _, _ := cam.At(231, 100).RGBA(); r>>8 == 0 || r>>8 == 255 {
+		t.Errorf("the column on the edge: red %d; want a mix (area averaging)", r>>8)
+	}
+	f.Release()
+
+	// Before the first try-on the camera picture fills both panes: it fits
+	// in 2000x400, the larger of each side.
+	f = deliver(false)
+	if got := f.Camera.Bounds().Size(); got != image.Pt(711, 400) {
+		t.Errorf("camera alone: got %v; want 711x400", got)
+	}
+	f.Release()
+
+	// Panes larger than the frame: full size, never scaled up.
+	s.SetDisplaySize(image.Pt(4000, 4000), image.Pt(4000, 4000))
+	f = deliver(true)
+	if got := f.TryOn.Bounds().Size(); got != image.Pt(1280, 720) {
+		t.Errorf("large panes: got %v; want 1280x720", got)
+	}
+	f.Release()
+
+	path := filepath.Join(t.TempDir(), "snap.png")
+	if err := s.Snapshot(path); err != nil {
+		t.Fatal(err)
+	}
+	got := gocv.IMRead(path, gocv.IMReadColor)
+	defer got.Close()
+	if got.Cols() != 1280 || got.Rows() != 720 {
+		t.Errorf("snapshot: got %dx%d; want 1280x720", got.Cols(), got.Rows())
 	}
 }
 

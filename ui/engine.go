@@ -157,6 +157,17 @@ type Engine interface {
 // Options set the state the window starts in, typically from command-line
 // flags. Empty fields restore what the user had last time (Fyne
 // preferences), then fall back to sensible defaults.
+// DisplaySizer is implemented by engines that can scale frames down for
+// the window. The window calls SetDisplaySize (from its UI goroutine, so it
+// must not block) with the size in pixels of the camera pane and of the
+// try-on pane whenever they change a lot; the engine then delivers
+// pictures no larger than those (aspect kept, never scaled up). A 720p
+// camera shown in a 460-pixel pane costs a quarter of the conversion,
+// memory and texture upload. A zero size means full size.
+type DisplaySizer interface {
+	SetDisplaySize(camera, tryOn image.Point)
+}
+
 type Options struct {
 	StartSource  string // source spec (-source): "demo", "cam:0", a file
 	StartGarment string // garment id (-garment)

@@ -122,6 +122,11 @@ func (e *fakeEngine) StopRecording() (string, error) {
 }
 func (e *fakeEngine) Snapshot(path string) error { return e.record("Snapshot", path) }
 
+// SetDisplaySize records the pane sizes as "WxH WxH" (camera, try-on).
+func (e *fakeEngine) SetDisplaySize(camera, tryOn image.Point) {
+	e.record("SetDisplaySize", fmt.Sprintf("%dx%d %dx%d", camera.X, camera.Y, tryOn.X, tryOn.Y))
+}
+
 // syntheticFrame is a small frame whose colours depend on n.
 func syntheticFrame(n int, person bool) Frame {
 	cam := image.NewRGBA(image.Rect(0, 0, 64, 48))

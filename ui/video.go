@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image"
 	"image/draw"
+	"math"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -93,6 +94,8 @@ func fit(pos fyne.Position, size fyne.Size, aspect float32) (fyne.Position, fyne
 type videoLayout struct {
 	try, cam *liveImage
 	solo     bool
+	// sized, when set, is told the panes' sizes after each layout.
+	sized func(cam, try fyne.Size)
 }
 
 func (l *videoLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
@@ -109,15 +112,54 @@ func (l *videoLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 		ih := iw / l.cam.aspect()
 		camPane.Move(pos.Add(fyne.NewPos(sz.Width-iw-pad, sz.Height-ih-pad)))
 		camPane.Resize(fyne.NewSize(iw, ih))
+	} else {
+		half := fyne.NewSize((size.Width-pad)/2, size.Height)
+		pos, sz := fit(fyne.NewPos(0, 0), half, l.cam.aspect())
+		camPane.Move(pos)
+		camPane.Resize(sz)
+		pos, sz = fit(fyne.NewPos(half.Width+pad, 0), half, l.try.aspect())
+		tryPane.Move(pos)
+		tryPane.Resize(sz)
+	}
+	if l.sized != nil {
+		l.sized(camPane.Size(), tryPane.Size())
+	}
+}
+
+// paneSizer turns pane sizes into the picture sizes asked of a
+// DisplaySizer. It asks again only when a pane needs more pixels than
+// asked for, or less than half of them, so that the small changes of a
+// pane's size that follow a picture's (rounded) size never feed back into
+// a new request.
+type paneSizer struct {
+	to     DisplaySizer
+	scale  func() float32 // canvas pixels per Fyne unit
+	asked  [2]image.Point // camera, try-on
+	called bool
+}
+
+func (p *paneSizer) sized(cam, try fyne.Size) {
+	s := p.scale()
+	want := [2]image.Point{pixels(cam, s), pixels(try, s)}
+	if want[0].X <= 0 || want[1].X <= 0 {
+		return // not laid out yet
+	}
+	if p.called && !needsNew(p.asked[0], want[0]) && !needsNew(p.asked[1], want[1]) {
 		return
 	}
-	half := fyne.NewSize((size.Width-pad)/2, size.Height)
-	pos, sz := fit(fyne.NewPos(0, 0), half, l.cam.aspect())
-	camPane.Move(pos)
-	camPane.Resize(sz)
-	pos, sz = fit(fyne.NewPos(half.Width+pad, 0), half, l.try.aspect())
-	tryPane.Move(pos)
-	tryPane.Resize(sz)
+	p.asked, p.called = want, true
+	p.to.SetDisplaySize(want[0], want[1])
+}
+
+// pixels is a pane's size in device pixels, rounded up.
+func pixels(sz fyne.Size, scale float32) image.Point {
+	return image.Pt(int(math.Ceil(float64(sz.Width*scale))), int(math.Ceil(float64(sz.Height*scale))))
+}
+
+// needsNew reports whether a pane that now needs want pixels should ask
+// again after asking for asked: it needs more, or under half as many.
+func needsNew(asked, want image.Point) bool {
+	return want.X > asked.X || want.Y > asked.Y || 2*want.X < asked.X || 2*want.Y < asked.Y
 }
 
 func (l *videoLayout) MinSize([]fyne.CanvasObject) fyne.Size { return fyne.NewSize(480, 240) }

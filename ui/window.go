@@ -178,6 +178,10 @@ func (w *Window) closeRequested() {
 // build makes the widgets and lays them out.
 func (w *Window) build() {
 	w.video = newVideoView()
+	if ds, ok := w.eng.(DisplaySizer); ok {
+		ps := &paneSizer{to: ds, scale: func() float32 { return w.win.Canvas().Scale() }}
+		w.video.layout.sized = ps.sized
+	}
 	w.picker = newPicker(w)
 	w.banner = newBanner(w)
 

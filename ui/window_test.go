@@ -673,3 +673,41 @@ func TestWindowReleasesReplacedFrames(t *testing.T) {
 		}
 	}
 }
+
+// TestWindowAsksForPicturesThePanesShow: the window tells a DisplaySizer
+// engine the panes' sizes in pixels, and asks again when a pane grows
+// (try-on only) but not for the small changes a picture's own size makes.
+func TestWindowAsksForPicturesThePanesShow(t *testing.T) {
+	h := newHarness(t, newTestApp(t), newFakeEngine(false), newFakeCatalog(), Options{})
+	h.eng.frames <- syntheticFrame(1, false)
+	h.waitFor("a frame", func() bool { return h.w.video.frames == 1 })
+	paneSizes := func() (cam, try image.Point) {
+		s := h.w.win.Canvas().Scale()
+		return pixels(h.w.video.cam.img.Size(), s), pixels(h.w.video.try.img.Size(), s)
+	}
+	cam, try := paneSizes()
+	want := fmt.Sprintf("SetDisplaySize %dx%d %dx%d", cam.X, cam.Y, try.X, try.Y)
+	h.waitFor(want, func() bool { return h.eng.lastCall("SetDisplaySize") == want })
+	if cam.X < 200 || cam.X > 640 || try != cam {
+		t.Errorf("side by side in a 1280-wide window: camera %v try-on %v; want two equal panes of 200-640 px", cam, try)
+	}
+
+	h.w.setTryOnOnly(true)
+	h.settle()
+	_, big := paneSizes()
+	if big.X < 2*try.X*3/4 {
+		t.Fatalf("try-on only: pane %v; want it much larger than %v", big, try)
+	}
+	got := h.eng.lastCall("SetDisplaySize")
+	var c, tr image.Point
+	if _, err := fmt.Sscanf(got, "SetDisplaySize %dx%d %dx%d", &c.X, &c.Y, &tr.X, &tr.Y); err != nil || tr != big {
+		t.Errorf("try-on only: last SetDisplaySize %q; want the try-on pane %v", got, big)
+	}
+
+	// A pane one pixel smaller than asked for (a picture's rounded size)
+	// asks nothing new; one that needs more does.
+	if needsNew(image.Pt(460, 259), image.Pt(459, 259)) || !needsNew(image.Pt(460, 259), image.Pt(461, 259)) ||
+		!needsNew(image.Pt(900, 500), image.Pt(400, 220)) {
+		t.Error("needsNew: wrong hysteresis")
+	}
+}
