@@ -122,7 +122,8 @@ func (w *worker) run() {
 	defer close(w.exited)
 	// The decoder's C allocations on one thread: woken for every frame, an
 	// unlocked goroutine would decode on whichever thread is free, and
-	// glibc would keep a warm heap (arena) for each (+30 MB in bench -soak).
+	// glibc would keep a warm heap (arena) for each (+30 MB in bench -soak
+	// without internal/memtune's arena limit, as in the cli tests).
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	for {
