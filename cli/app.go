@@ -11,6 +11,7 @@ import (
 	"mgvton/inference"
 	_ "mgvton/internal/quietlocale" // before Fyne reads the locale: see its doc
 	"mgvton/live"
+	"mgvton/person"
 	"mgvton/ui"
 )
 
@@ -26,6 +27,8 @@ func runApp(args []string) error {
 	libraryPath := fs.String("ort-lib", "", "ONNX Runtime library (default: $"+inference.LibraryEnv+", then lib/libonnxruntime.so)")
 	var device deviceFlag
 	device.register(fs)
+	var pose poseFlag
+	pose.register(fs, person.LandmarkLite)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -48,7 +51,7 @@ func runApp(args []string) error {
 		// the user's garments are missing.
 		fmt.Fprintf(os.Stderr, "mgvton: %v\n", libErr)
 	}
-	eng := live.NewEngine(lib, live.Options{LibraryPath: *libraryPath})
+	eng := live.NewEngine(lib, live.Options{LibraryPath: *libraryPath, PoseLite: pose.lite()})
 	defer eng.Close()
 	a := fyneapp.NewWithID("io.github.mgvton")
 	w := ui.New(a, eng, live.NewCatalog(lib), ui.Options{StartSource: *source, StartGarment: *garment, StartModel: *model})

@@ -18,6 +18,7 @@ import (
 	"mgvton/garments"
 	"mgvton/inference"
 	"mgvton/live"
+	"mgvton/person"
 )
 
 func init() {
@@ -45,6 +46,7 @@ type benchReport struct {
 	Dropped      int64   `json:"dropped_frames"`
 	AppliedShare float64 `json:"applied_share"` // share of delivered frames that carried a try-on
 	NoPerson     int64   `json:"no_person_frames"`
+	PoseModel    string  `json:"pose_model"`    // live: the pose landmark model that framed people (lite, full)
 	PersonMS     float64 `json:"person_ms_p50"` // live: pose models + mask + framing per framed frame
 	PersonMS95   float64 `json:"person_ms_p95"`
 	PeakRSSMB    float64 `json:"peak_rss_mb"`
@@ -54,6 +56,8 @@ func runBench(args []string) error {
 	fs := newFlags("bench", "[-model DIR] [-frames N] [-source SRC] [-soak N [-realtime]] [-json]")
 	var mf modelFlags
 	mf.register(fs)
+	var pose poseFlag
+	pose.register(fs, person.LandmarkLite)
 	frames := fs.Int("frames", 300, "live frames to run (at the source's own rate)")
 	offline := fs.Int("offline", 20, "frames to time the model on, one after another")
 	source := fs.String("source", "demo", "frame source: demo, cam:N, a video file or an image folder")
@@ -107,7 +111,7 @@ func runBench(args []string) error {
 		return err
 	}
 	// 2. The live pipeline at the source's own rate.
-	if err := benchLive(ctx, m, g, *source, *frames, &rep); err != nil {
+	if err := benchLive(ctx, m, g, *source, pose, *frames, &rep); err != nil {
 		return err
 	}
 	rep.PeakRSSMB = peakRSSMB()
@@ -123,7 +127,7 @@ func runBench(args []string) error {
 	fmt.Printf("  live:    display %.1f fps, warp %.2f fps, source %.1f fps\n", rep.DisplayFPS, rep.WarpFPS, rep.SourceFPS)
 	fmt.Printf("  latency: p50 %.0f ms, p95 %.0f ms; dropped %d of %d; try-on on %.0f%% of shown frames\n",
 		rep.LatencyP50, rep.LatencyP95, rep.Dropped, rep.Frames, 100*rep.AppliedShare)
-	fmt.Printf("  person:  pose models + mask %.1f ms p50, %.1f ms p95 per frame\n", rep.PersonMS, rep.PersonMS95)
+	fmt.Printf("  person:  pose models (%s landmarks) + mask %.1f ms p50, %.1f ms p95 per frame\n", rep.PoseModel, rep.PersonMS, rep.PersonMS95)
 	fmt.Printf("  memory:  peak RSS %.0f MB\n", rep.PeakRSSMB)
 	return nil
 }
@@ -163,14 +167,15 @@ func benchOffline(ctx context.Context, m *inference.Model, g *inference.Garment,
 // benchLive runs the live session the app runs (source -> pipeline ->
 // display conversion), with a "window" that takes every frame it can and
 // gives its images back at once.
-func benchLive(ctx context.Context, m *inference.Model, g *inference.Garment, source string, n int, rep *benchReport) error {
-	sess, src, err := startLive(m, g, source, live.SessionOptions{Display: true})
+func benchLive(ctx context.Context, m *inference.Model, g *inference.Garment, source string, pose poseFlag, n int, rep *benchReport) error {
+	sess, src, err := startLive(m, g, source, pose, live.SessionOptions{Display: true})
 	if err != nil {
 		return err
 	}
 	defer src.Close()
 	defer sess.Close()
 	p := sess.Pipeline()
+	rep.PoseModel = p.PoseModel()
 	var shown, applied int64
 	var wg sync.WaitGroup
 	wg.Add(1)

@@ -154,24 +154,50 @@ func TestBenchJSON(t *testing.T) {
 	dir := t.TempDir()
 	in := filepath.Join(dir, "in.mp4")
 	makeClip(t, in, 1, 30)
-	stdout := captureStdout(t, func() {
-		code, stderr := run(t, "bench", "-model", fixtureModel, "-source", in, "-frames", "30", "-offline", "3",
-			"-garment", "../inference/testdata/garment.png", "-json")
-		if code != 0 {
-			t.Fatalf("exit %d: %s", code, stderr)
+	bench := func(extra ...string) map[string]any {
+		t.Helper()
+		args := append([]string{"bench", "-model", fixtureModel, "-source", in, "-frames", "30", "-offline", "3",
+			"-garment", "../inference/testdata/garment.png", "-json"}, extra...)
+		stdout := captureStdout(t, func() {
+			code, stderr := run(t, args...)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+		})
+		var rep map[string]any
+		if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+			t.Fatalf("bench -json printed %q: %v", stdout, err)
 		}
-	})
-	var rep map[string]any
-	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
-		t.Fatalf("bench -json printed %q: %v", stdout, err)
+		return rep
 	}
-	for _, k := range []string{"model_fps", "warp_fps", "display_fps", "latency_ms_p50", "latency_ms_p95", "dropped_frames", "peak_rss_mb"} {
+	rep := bench()
+	for _, k := range []string{"model_fps", "warp_fps", "display_fps", "latency_ms_p50", "latency_ms_p95", "dropped_frames", "peak_rss_mb", "pose_model"} {
 		if _, ok := rep[k]; !ok {
 			t.Errorf("bench -json: key %q missing in %v", k, rep)
 		}
 	}
 	if v, _ := rep["model_fps"].(float64); v <= 0 {
 		t.Errorf("model_fps: got %v; want > 0", rep["model_fps"])
+	}
+	// The live default is the lite landmark model; -pose full reaches the
+	// tracker too.
+	if got := rep["pose_model"]; got != "lite" {
+		t.Errorf("bench: pose_model %v; want lite (the live default)", got)
+	}
+	if got := bench("-pose", "full", "-frames", "10")["pose_model"]; got != "full" {
+		t.Errorf("bench -pose full: pose_model %v; want full", got)
+	}
+}
+
+// A wrong -pose is refused while the flags are parsed (as -device is): the
+// first line of stderr names the flag and the choices, nothing runs.
+func TestPoseFlagRefusesBadValue(t *testing.T) {
+	for _, cmd := range []string{"tryon", "video", "realeval", "record", "bench", "app"} {
+		code, _, stderr := runExe(t, os.Environ(), cmd, "-pose", "medium")
+		first, _, _ := strings.Cut(stderr, "\n")
+		if code != 2 || first != `invalid value "medium" for flag -pose: pose "medium": want lite or full` {
+			t.Errorf("%s -pose medium: exit %d, stderr %q; want the flag refused", cmd, code, stderr)
+		}
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"mgvton/inference"
 	"mgvton/internal/fsutil"
 	"mgvton/live"
+	"mgvton/person"
 )
 
 // modelFlags are the flags every command that runs the model shares.
@@ -87,6 +88,41 @@ func (d *deviceFlag) report() {
 	if dev == inference.DeviceCUDA || d.given {
 		fmt.Fprintf(os.Stderr, "mgvton: running on %s (%s)\n", dev, why)
 	}
+}
+
+// poseFlag is -pose: the pose landmark model the person tracker runs. Like
+// -device it is a flag.Value, so a wrong name is refused while the flags
+// are parsed. The live commands (app, record, bench) default to lite, the
+// offline ones (tryon, video, realeval) to full: see docs/performance.md.
+type poseFlag struct{ name string } // person.LandmarkLite or person.LandmarkFull
+
+func (p *poseFlag) register(fs *flag.FlagSet, def string) {
+	p.name = def
+	fs.Var(p, "pose", "pose landmark model that finds the body: lite (faster, for live video) or full (a little more accurate)")
+}
+
+func (p *poseFlag) String() string {
+	if p == nil {
+		return ""
+	}
+	return p.name
+}
+
+func (p *poseFlag) Set(s string) error {
+	if s != person.LandmarkLite && s != person.LandmarkFull {
+		return fmt.Errorf("pose %q: want lite or full", s)
+	}
+	p.name = s
+	return nil
+}
+
+// lite reports whether the lite landmark model was chosen.
+func (p *poseFlag) lite() bool { return p.name == person.LandmarkLite }
+
+// pipeline returns o framing people with the chosen landmark model.
+func (p *poseFlag) pipeline(o inference.PipelineOptions) inference.PipelineOptions {
+	o.FramingOpts.Person.Lite = p.lite()
+	return o
 }
 
 // garmentImage returns the garment image and mask for spec: an image file
@@ -181,12 +217,12 @@ func checkOutput(path string, exts ...string) error {
 // startLive opens a real-time, looping source and a live session whose
 // pipeline dresses people in g. The caller feeds the session from the
 // source (Session.Feed) and closes both (the session first).
-func startLive(m *inference.Model, g *inference.Garment, source string, opts live.SessionOptions) (*live.Session, capture.Source, error) {
+func startLive(m *inference.Model, g *inference.Garment, source string, pose poseFlag, opts live.SessionOptions) (*live.Session, capture.Source, error) {
 	src, err := capture.Open(source, capture.Options{RealTime: true, Loop: true})
 	if err != nil {
 		return nil, nil, err
 	}
-	sess, err := startSession(m, g, opts)
+	sess, err := startSessionWith(m, g, pose.pipeline(inference.PipelineOptions{}), opts)
 	if err != nil {
 		src.Close()
 		return nil, nil, err
@@ -195,9 +231,15 @@ func startLive(m *inference.Model, g *inference.Garment, source string, opts liv
 }
 
 // startSession makes a live session with a started pipeline dressing
-// people in g. Its errors are not logged: commands report them.
+// people in g, framed by the full landmark model (bench -soak). Its errors
+// are not logged: commands report them.
 func startSession(m *inference.Model, g *inference.Garment, opts live.SessionOptions) (*live.Session, error) {
-	p, err := inference.NewPipeline(m, inference.PipelineOptions{})
+	return startSessionWith(m, g, inference.PipelineOptions{}, opts)
+}
+
+// startSessionWith is startSession with the pipeline's options.
+func startSessionWith(m *inference.Model, g *inference.Garment, po inference.PipelineOptions, opts live.SessionOptions) (*live.Session, error) {
+	p, err := inference.NewPipeline(m, po)
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"mgvton/internal/realeval"
+	"mgvton/person"
 )
 
 func init() {
@@ -19,6 +20,8 @@ func runRealEval(args []string) error {
 	fs := newFlags("realeval", "-in DIR|VIDEO -garment G [-model DIR] -o DIR")
 	var mf modelFlags
 	mf.register(fs)
+	var pose poseFlag
+	pose.register(fs, person.LandmarkFull)
 	in := fs.String("in", "", "folder of photos of people, or a video file")
 	garment := fs.String("garment", "", "garment image file, or the id of a catalog garment")
 	maskPath := fs.String("mask", "", "garment mask for a garment image file")
@@ -59,7 +62,7 @@ func runRealEval(args []string) error {
 	}
 	opts := realeval.Options{In: *in, Out: *out, Garment: filepath.Base(*garment), Model: m.Manifest.Name,
 		Sequence: *seq, MaxFrames: *maxFrames, Every: *every, SheetRows: *rows, Framing: mode,
-		WholeCrop: *paste == "whole"}
+		WholeCrop: *paste == "whole", PoseLite: pose.lite()}
 	if !*quiet {
 		opts.Log = os.Stderr
 	}

@@ -12,6 +12,7 @@ import (
 	"mgvton/capture"
 	"mgvton/internal/fsutil"
 	"mgvton/live"
+	"mgvton/person"
 )
 
 func init() {
@@ -22,6 +23,8 @@ func runRecord(args []string) error {
 	fs := newFlags("record", "-source SRC -garment G -seconds N -o OUT.mp4")
 	var mf modelFlags
 	mf.register(fs)
+	var pose poseFlag
+	pose.register(fs, person.LandmarkLite)
 	source := fs.String("source", "demo", "frame source: demo, cam:N, /dev/videoN, a video file or an image folder")
 	garment := fs.String("garment", "", "garment image file, or the id of a catalog garment")
 	seconds := fs.Float64("seconds", 5, "how long to record (wall time)")
@@ -53,7 +56,7 @@ func runRecord(args []string) error {
 	// A write error stops reading at once.
 	readCtx, cancelRead := context.WithCancel(ctx)
 	defer cancelRead()
-	sess, src, err := startLive(m, g, *source, live.SessionOptions{SideBySide: *sideBySide,
+	sess, src, err := startLive(m, g, *source, pose, live.SessionOptions{SideBySide: *sideBySide,
 		OnError: func(error) { cancelRead() }})
 	if err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 
 	"mgvton/garments"
 	"mgvton/inference"
+	"mgvton/person"
 )
 
 func init() {
@@ -17,6 +18,8 @@ func runTryOn(args []string) error {
 	fs := newFlags("tryon", "-person P -garment G [-mask M] [-model DIR] -o OUT.png")
 	var mf modelFlags
 	mf.register(fs)
+	var pose poseFlag
+	pose.register(fs, person.LandmarkFull)
 	person := fs.String("person", "", "person photo (JPEG, PNG or WebP)")
 	garment := fs.String("garment", "", "garment image file, or the id of a catalog garment")
 	maskPath := fs.String("mask", "", "garment mask (white = garment); computed from the image when absent")
@@ -70,7 +73,7 @@ func runTryOn(args []string) error {
 		img.Close()
 		return err
 	}
-	p, err := inference.NewPipeline(m, inference.PipelineOptions{Framing: mode})
+	p, err := inference.NewPipeline(m, pose.pipeline(inference.PipelineOptions{Framing: mode}))
 	if err != nil {
 		img.Close()
 		return err

@@ -13,6 +13,7 @@ import (
 	"mgvton/capture"
 	"mgvton/inference"
 	"mgvton/internal/fsutil"
+	"mgvton/person"
 )
 
 func init() {
@@ -23,6 +24,8 @@ func runVideo(args []string) error {
 	fs := newFlags("video", "-in IN.mp4 -garment G [-model DIR] -o OUT.mp4")
 	var mf modelFlags
 	mf.register(fs)
+	var pose poseFlag
+	pose.register(fs, person.LandmarkFull)
 	in := fs.String("in", "", "input video file (or a folder of images)")
 	garment := fs.String("garment", "", "garment image file, or the id of a catalog garment")
 	maskPath := fs.String("mask", "", "garment mask for a garment image file")
@@ -61,7 +64,7 @@ func runVideo(args []string) error {
 	if err != nil {
 		return err
 	}
-	p, err := inference.NewPipeline(m, inference.PipelineOptions{Framing: mode})
+	p, err := inference.NewPipeline(m, pose.pipeline(inference.PipelineOptions{Framing: mode}))
 	if err != nil {
 		return err
 	}

@@ -204,6 +204,10 @@ func (f *Framer) Reset() {
 	f.found = false
 }
 
+// PoseModel says which pose landmark model the framer's tracker runs
+// (person.LandmarkLite or person.LandmarkFull).
+func (f *Framer) PoseModel() string { return f.tracker.LandmarkModel() }
+
 // Cost is the person models' time for the frame the last Box result came
 // from (on the tracker goroutine after Start).
 func (f *Framer) Cost() time.Duration { return f.cost }

@@ -192,6 +192,16 @@ func NewPipeline(m *Model, opts PipelineOptions) (*Pipeline, error) {
 // pipeline was made with PersonOptional, or nil.
 func (p *Pipeline) FramingErr() error { return p.framingErr }
 
+// PoseModel says which pose landmark model frames people
+// (person.LandmarkLite or person.LandmarkFull), or "" when the pipeline
+// runs without person models (framing off, or the models missing).
+func (p *Pipeline) PoseModel() string {
+	if p.framer == nil {
+		return ""
+	}
+	return p.framer.PoseModel()
+}
+
 // SetGarment selects the garment to dress people in; nil removes it (frames
 // then pass through). Safe to call from any goroutine.
 func (p *Pipeline) SetGarment(g *Garment) { p.garment.Store(g) }

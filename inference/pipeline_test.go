@@ -2,6 +2,8 @@ package inference
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -11,6 +13,7 @@ import (
 
 	"mgvton/internal/matleak"
 	"mgvton/internal/repotest"
+	"mgvton/person"
 )
 
 // portraitFrame makes a 3:4 frame (framing uses it whole) tinted by seq.
@@ -320,4 +323,47 @@ func equalMats(a, b gocv.Mat) bool {
 	flat := d.Reshape(1, 0)
 	defer flat.Close()
 	return gocv.CountNonZero(flat) == 0
+}
+
+// The landmark model chosen in FramingOpts.Person is the graph the tracker
+// loads, and PoseModel says which it is.
+func TestPipelinePoseModel(t *testing.T) {
+	matleak.Check(t)
+	full, _ := newTestPipelineWith(t, PipelineOptions{Framing: FramingOn})
+	lo := PipelineOptions{Framing: FramingOn}
+	lo.FramingOpts.Person.Lite = true
+	lite, _ := newTestPipelineWith(t, lo)
+	off, _ := newTestPipeline(t, FramingOff)
+	for _, c := range []struct {
+		p    *Pipeline
+		want string
+	}{{full, person.LandmarkFull}, {lite, person.LandmarkLite}, {off, ""}} {
+		if got := c.p.PoseModel(); got != c.want {
+			t.Errorf("PoseModel: got %q; want %q", got, c.want)
+		}
+	}
+
+	// A folder holding the detector and the full landmark graph only: the
+	// lite choice must fail on the missing file, the full one load.
+	src, dir := repotest.PersonModels(t), t.TempDir()
+	for _, f := range []string{person.DetectorFile, person.LandmarkFullFile} {
+		if err := os.Symlink(filepath.Join(src, f), filepath.Join(dir, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m := loadFixture(t, fixtureDir)
+	o := PipelineOptions{Framing: FramingOn}
+	o.FramingOpts.Person = person.Options{Dir: dir, Lite: true}
+	if p, err := NewPipeline(m, o); err == nil || !strings.Contains(err.Error(), person.LandmarkLiteFile) {
+		if p != nil {
+			p.Close()
+		}
+		t.Errorf("lite landmarks without %s: got %v; want an error naming it", person.LandmarkLiteFile, err)
+	}
+	o.FramingOpts.Person.Lite = false
+	p, err := NewPipeline(m, o)
+	if err != nil {
+		t.Fatalf("full landmarks without the lite file: %v", err)
+	}
+	p.Close()
 }

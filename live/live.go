@@ -28,7 +28,10 @@ import (
 type Options struct {
 	LibraryPath string // ONNX Runtime library; empty: inference's default
 	ModelsDir   string // folder whose sub-folders are models; empty: parent of the default model
-	Log         *slog.Logger
+	// PoseLite frames people with the lite pose landmark model instead of
+	// the full one (person.Options.Lite); the app sets it (-pose lite).
+	PoseLite bool
+	Log      *slog.Logger
 }
 
 // Engine implements ui.Engine: it loads models and garments and runs the
@@ -144,7 +147,9 @@ func (e *Engine) SetModel(dir string) error {
 	}
 	// Missing person models: the stream goes on (frames pass through) and
 	// the error is shown.
-	p, err := inference.NewPipeline(m, inference.PipelineOptions{PersonOptional: true})
+	po := inference.PipelineOptions{PersonOptional: true}
+	po.FramingOpts.Person.Lite = e.opts.PoseLite
+	p, err := inference.NewPipeline(m, po)
 	if err != nil {
 		m.Close()
 		return err

@@ -190,3 +190,24 @@ func TestEngineRunsWithoutPersonModels(t *testing.T) {
 	}
 	nextFrame(t, e, func(f ui.Frame) bool { return f.TryOn != nil })
 }
+
+// Options.PoseLite reaches the tracker of the pipeline SetModel makes (the
+// app's -pose); the zero Options keep the full landmark model.
+func TestEnginePoseModel(t *testing.T) {
+	matleak.Check(t)
+	lib, _ := testLibrary(t)
+	for _, c := range []struct {
+		lite bool
+		want string
+	}{{false, "full"}, {true, "lite"}} {
+		e := NewEngine(lib, Options{PoseLite: c.lite})
+		if err := e.SetModel(fixtureModel); err != nil {
+			e.Close()
+			t.Fatal(err)
+		}
+		if got := e.sess.Pipeline().PoseModel(); got != c.want {
+			t.Errorf("PoseLite %v: pipeline's pose model %q; want %q", c.lite, got, c.want)
+		}
+		e.Close()
+	}
+}

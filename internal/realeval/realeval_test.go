@@ -102,6 +102,9 @@ func TestRunOnTheDemoClip(t *testing.T) {
 	if back.Summary.Frames != 3 || len(back.Frames) != 3 || !back.Video {
 		t.Fatalf("report: got %d frames (summary %d, video %v); want 3 of a video", len(back.Frames), back.Summary.Frames, back.Video)
 	}
+	if back.PoseModel != "full" {
+		t.Errorf("report: pose_model %q; want full (Options.PoseLite unset)", back.PoseModel)
+	}
 	if rep.Summary.PersonFoundRate != 1 || rep.Summary.SegmentedRate != 1 {
 		t.Errorf("person found %.2f, segmented %.2f; want 1 and 1 on the demo clip", rep.Summary.PersonFoundRate, rep.Summary.SegmentedRate)
 	}

@@ -52,14 +52,17 @@ type Summary struct {
 
 // Report is what Run writes as report.json.
 type Report struct {
-	Input   string         `json:"input"`
-	Garment string         `json:"garment"`
-	Model   string         `json:"model"`
-	Video   bool           `json:"video"`
-	Paste   string         `json:"paste"` // "body" or "whole"
-	Created time.Time      `json:"created"`
-	Summary Summary        `json:"summary"`
-	Frames  []FrameMetrics `json:"frames"`
+	Input   string `json:"input"`
+	Garment string `json:"garment"`
+	Model   string `json:"model"`
+	Video   bool   `json:"video"`
+	Paste   string `json:"paste"` // "body" or "whole"
+	// PoseModel is the pose landmark model that framed people ("lite",
+	// "full"; "" with framing off).
+	PoseModel string         `json:"pose_model,omitempty"`
+	Created   time.Time      `json:"created"`
+	Summary   Summary        `json:"summary"`
+	Frames    []FrameMetrics `json:"frames"`
 }
 
 // Options configure Run.
@@ -81,6 +84,8 @@ type Options struct {
 	// WholeCrop measures the old whole-crop paste instead of the
 	// body-aware composite.
 	WholeCrop bool
+	// PoseLite frames people with the lite pose landmark model.
+	PoseLite bool
 	// Log receives one line per frame (nil: quiet).
 	Log io.Writer
 }
@@ -97,14 +102,16 @@ func Run(ctx context.Context, m *inference.Model, g *inference.Garment, opts Opt
 	if err := os.MkdirAll(opts.Out, 0o755); err != nil {
 		return nil, fmt.Errorf("realeval: output folder: %w", err)
 	}
-	p, err := inference.NewPipeline(m, inference.PipelineOptions{Framing: opts.Framing, KeepMasks: true,
-		WholeCrop: opts.WholeCrop})
+	po := inference.PipelineOptions{Framing: opts.Framing, KeepMasks: true, WholeCrop: opts.WholeCrop}
+	po.FramingOpts.Person.Lite = opts.PoseLite
+	p, err := inference.NewPipeline(m, po)
 	if err != nil {
 		return nil, err
 	}
 	defer p.Close()
 	p.SetGarment(g)
-	rep := &Report{Input: opts.In, Garment: opts.Garment, Model: opts.Model, Created: time.Now().UTC(), Paste: "body"}
+	rep := &Report{Input: opts.In, Garment: opts.Garment, Model: opts.Model, Created: time.Now().UTC(), Paste: "body",
+		PoseModel: p.PoseModel()}
 	if opts.WholeCrop {
 		rep.Paste = "whole"
 	}
@@ -349,8 +356,12 @@ func writeReport(rep *Report, dir string) error {
 func (r *Report) Markdown() string {
 	var b bytes.Buffer
 	s := r.Summary
-	fmt.Fprintf(&b, "# Real-picture evaluation\n\nInput `%s`, garment `%s`, model `%s`, paste-back `%s`, %s.\n\n", r.Input,
-		r.Garment, r.Model, r.Paste, r.Created.Format("2006-01-02 15:04 UTC"))
+	pose := ""
+	if r.PoseModel != "" {
+		pose = fmt.Sprintf(", pose landmarks `%s`", r.PoseModel)
+	}
+	fmt.Fprintf(&b, "# Real-picture evaluation\n\nInput `%s`, garment `%s`, model `%s`, paste-back `%s`%s, %s.\n\n", r.Input,
+		r.Garment, r.Model, r.Paste, pose, r.Created.Format("2006-01-02 15:04 UTC"))
 	fmt.Fprintf(&b, "| measure | value | target |\n|---|---|---|\n")
 	fmt.Fprintf(&b, "| frames | %d | |\n", s.Frames)
 	fmt.Fprintf(&b, "| person found | %.0f %% | |\n", 100*s.PersonFoundRate)
