@@ -90,7 +90,7 @@ func runBench(args []string) error {
 		return err
 	}
 	if *soakFrames > 0 {
-		rep, err := soak(ctx, m, g, *source, *soakFrames, *realTime)
+		rep, err := soak(ctx, m, g, *source, pose, *soakFrames, *realTime)
 		if err != nil {
 			return err
 		}

@@ -230,14 +230,8 @@ func startLive(m *inference.Model, g *inference.Garment, source string, pose pos
 	return sess, src, nil
 }
 
-// startSession makes a live session with a started pipeline dressing
-// people in g, framed by the full landmark model (bench -soak). Its errors
-// are not logged: commands report them.
-func startSession(m *inference.Model, g *inference.Garment, opts live.SessionOptions) (*live.Session, error) {
-	return startSessionWith(m, g, inference.PipelineOptions{}, opts)
-}
-
-// startSessionWith is startSession with the pipeline's options.
+// startSessionWith makes a live session with a started pipeline (of po)
+// dressing people in g. Its errors are not logged: commands report them.
 func startSessionWith(m *inference.Model, g *inference.Garment, po inference.PipelineOptions, opts live.SessionOptions) (*live.Session, error) {
 	p, err := inference.NewPipeline(m, po)
 	if err != nil {

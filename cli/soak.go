@@ -30,7 +30,8 @@ type soakSample struct {
 type soakReport struct {
 	Model            string       `json:"model"`
 	Source           string       `json:"source"`
-	RealTime         bool         `json:"realtime"` // frames came at the source's own rate
+	RealTime         bool         `json:"realtime"`   // frames came at the source's own rate
+	PoseModel        string       `json:"pose_model"` // the pose landmark model that framed people
 	Frames           int64        `json:"frames"`
 	Seconds          float64      `json:"seconds"`
 	WarpRuns         int64        `json:"warp_runs"`
@@ -61,19 +62,20 @@ func sample(frame int64, start time.Time) soakSample {
 // looping source, read as fast as it decodes or, with realTime, at the
 // source's own rate as a camera delivers them, sampling memory, goroutines
 // and Mats 20 times.
-func soak(ctx context.Context, m *inference.Model, g *inference.Garment, source string, n int64, realTime bool) (soakReport, error) {
+func soak(ctx context.Context, m *inference.Model, g *inference.Garment, source string, pose poseFlag, n int64, realTime bool) (soakReport, error) {
 	rep := soakReport{Model: m.Manifest.Name, Source: source, RealTime: realTime, GoroutinesBefore: runtime.NumGoroutine()}
 	src, err := capture.Open(source, capture.Options{Loop: true, RealTime: realTime})
 	if err != nil {
 		return rep, err
 	}
 	defer src.Close()
-	sess, err := startSession(m, g, live.SessionOptions{Display: true})
+	sess, err := startSessionWith(m, g, pose.pipeline(inference.PipelineOptions{}), live.SessionOptions{Display: true})
 	if err != nil {
 		return rep, err
 	}
 	defer sess.Close()
 	p := sess.Pipeline()
+	rep.PoseModel = p.PoseModel()
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { // the display: takes every frame, gives its images back

@@ -46,6 +46,9 @@ func TestSoakStaysFlat(t *testing.T) {
 	if r.Frames != soakFrames || len(r.Samples) != 20 {
 		t.Fatalf("soak ran %d frames with %d samples; want %d and 20", r.Frames, len(r.Samples), soakFrames)
 	}
+	if r.PoseModel != "lite" {
+		t.Errorf("pose_model %q; want lite, the live default", r.PoseModel)
+	}
 	// How often the warp stage runs depends on the machine and on who the
 	// person stage finds in the test pattern; it must run, that is all.
 	if r.WarpRuns < 10 {
