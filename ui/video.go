@@ -263,8 +263,9 @@ func (v *videoView) relayout() {
 	v.box.Layout.Layout(v.box.Objects, v.box.Size())
 }
 
-// show displays one frame. UI goroutine only.
-func (v *videoView) show(f Frame, hudOn bool) {
+// show displays one frame, and its figures on the HUD when figures is
+// set. UI goroutine only.
+func (v *videoView) show(f Frame, hudOn, figures bool) {
 	resized := v.cam.set(f.Camera)
 	if f.TryOn != nil {
 		resized = v.try.set(f.TryOn) || resized
@@ -284,7 +285,7 @@ func (v *videoView) show(f Frame, hudOn bool) {
 	}
 	setVisible(v.noPerson.box, !f.Stats.PersonFound && f.TryOn != nil)
 	setVisible(v.hud.box, hudOn)
-	if hudOn {
+	if hudOn && (figures || v.hud.text.Text == "") {
 		v.hud.setText(hudText(f.Stats))
 	}
 }

@@ -79,12 +79,17 @@ type Window struct {
 	snapBtn      *widget.Button
 	statusInfo   *canvas.Text
 	statsLabel   *canvas.Text
-	jobBar       *widget.ProgressBarInfinite
-	jobLabel     *widget.Label
-	jobBox       *fyne.Container
-	savedLabel   *widget.Label
-	savedBox     *fyne.Container
-	settings     *settingsDialog // open settings dialog, nil when closed
+	// figuresAt is when the HUD and statsLabel last changed their figures
+	// (at most every figuresInterval), figuresNoPerson what they said
+	// about the person then.
+	figuresAt       time.Time
+	figuresNoPerson bool
+	jobBar          *widget.ProgressBarInfinite
+	jobLabel        *widget.Label
+	jobBox          *fyne.Container
+	savedLabel      *widget.Label
+	savedBox        *fyne.Container
+	settings        *settingsDialog // open settings dialog, nil when closed
 }
 
 // job is a piece of long work shown in the status bar.
@@ -376,18 +381,31 @@ func (w *Window) typedKey(ev *fyne.KeyEvent) {
 	}
 }
 
+// figuresInterval is how often the HUD and the status bar change their
+// figures: twice a second is as fast as anyone reads them. Fyne keeps a
+// GL texture for every distinct string it drew for a minute; at 30 changes
+// a second on two labels that was thousands of textures, tens of MB.
+const figuresInterval = 500 * time.Millisecond
+
 // showFrame displays a frame from the engine.
 func (w *Window) showFrame(f Frame) {
 	if w.closed {
 		f.release()
 		return
 	}
-	w.video.show(f, w.hudOn)
+	now := time.Now()
+	noPerson := !f.Stats.PersonFound && f.TryOn != nil
+	figures := now.Sub(w.figuresAt) >= figuresInterval || noPerson != w.figuresNoPerson
+	w.video.show(f, w.hudOn, figures)
 	if w.banner.untilFrames {
 		w.hideBanner() // the stalled source sends frames again
 	}
+	if !figures {
+		return
+	}
+	w.figuresAt, w.figuresNoPerson = now, noPerson
 	text := hudText(f.Stats)
-	if !f.Stats.PersonFound && f.TryOn != nil {
+	if noPerson {
 		text += " · no person in view"
 	}
 	if w.statsLabel.Text != text {

@@ -500,7 +500,7 @@ func TestDisplayLoopDropsStaleFrames(t *testing.T) {
 		t.Errorf("%d UI updates queued for 20 frames; want at most one frame in flight", queued)
 	}
 	h.waitFor("the newest frame", func() bool {
-		return h.w.video.frames > 0 && strings.Contains(h.w.video.hud.text.Text, "19 dropped")
+		return h.w.video.frames > 0 && h.w.video.shown.Stats.Dropped == 19
 	})
 	if h.w.video.frames > 3 {
 		t.Errorf("showed %d of 20 burst frames; want stale ones dropped", h.w.video.frames)
@@ -709,5 +709,33 @@ func TestWindowAsksForPicturesThePanesShow(t *testing.T) {
 	if needsNew(image.Pt(460, 259), image.Pt(459, 259)) || !needsNew(image.Pt(460, 259), image.Pt(461, 259)) ||
 		!needsNew(image.Pt(900, 500), image.Pt(400, 220)) {
 		t.Error("needsNew: wrong hysteresis")
+	}
+}
+
+// TestFiguresChangeTwiceASecond: the HUD and the status bar change their
+// figures at most every figuresInterval (each new string costs Fyne a
+// texture kept for a minute), but at once when a person comes or goes.
+func TestFiguresChangeTwiceASecond(t *testing.T) {
+	h := newHarness(t, newTestApp(t), newFakeEngine(false), newFakeCatalog(), Options{})
+	show := func(n int, person bool) {
+		h.w.showFrame(syntheticFrame(n, person))
+	}
+	show(1, true)
+	hud, status := h.w.video.hud.text.Text, h.w.statsLabel.Text
+	if !strings.Contains(hud, "1 dropped") || !strings.Contains(status, "1 dropped") {
+		t.Fatalf("first frame: HUD %q status %q; want its figures", hud, status)
+	}
+	show(2, true)
+	if h.w.video.hud.text.Text != hud || h.w.statsLabel.Text != status {
+		t.Errorf("second frame at once: HUD %q status %q; want the first frame's figures kept", h.w.video.hud.text.Text, h.w.statsLabel.Text)
+	}
+	show(3, false)
+	if !strings.Contains(h.w.statsLabel.Text, "no person in view") || !strings.Contains(h.w.statsLabel.Text, "3 dropped") {
+		t.Errorf("person gone: status %q; want it said at once", h.w.statsLabel.Text)
+	}
+	h.w.figuresAt = h.w.figuresAt.Add(-figuresInterval)
+	show(4, false)
+	if !strings.Contains(h.w.video.hud.text.Text, "4 dropped") {
+		t.Errorf("after %v: HUD %q; want the new figures", figuresInterval, h.w.video.hud.text.Text)
 	}
 }
