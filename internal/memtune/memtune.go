@@ -9,8 +9,10 @@
 // after the first frames, frame buffers stop being mmapped (and given back
 // on free) and come from the arenas, which fragment and grow. Measured on
 // the app under Xvfb with a 720p clip: RSS 783 MB after two minutes with
-// the defaults, 622 MB with two arenas and a fixed 256 KB threshold
-// (docs/reliability.md).
+// the defaults, 622 MB with two arenas and a fixed 256 KB threshold. The
+// price of the fixed threshold is CPU: frame-sized blocks are mapped and
+// faulted in each time (bench at 720p: display ~28 fps against ~29 with
+// glibc's moving threshold; docs/reliability.md).
 //
 // Apply leaves alone what the user set through glibc's environment
 // (MALLOC_ARENA_MAX, MALLOC_MMAP_THRESHOLD_, GLIBC_TUNABLES). Elsewhere
