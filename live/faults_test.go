@@ -52,21 +52,29 @@ func copyModel(t *testing.T) string {
 // fixture model, and waits for the first try-on.
 func runningEngine(t *testing.T) (e *Engine, model, garment string) {
 	t.Helper()
-	lib, id := testLibrary(t)
+	model = copyModel(t)
+	e, garment = dressingEngine(t, model)
+	if err := e.Open(context.Background(), portraitClip(t)); err != nil {
+		t.Fatal(err)
+	}
+	nextFrame(t, e, func(f ui.Frame) bool { return f.TryOn != nil })
+	return e, model, garment
+}
+
+// dressingEngine returns an engine with the test library's garment and
+// the model in folder model, not yet fed; it is closed when the test ends.
+func dressingEngine(t *testing.T, model string) (e *Engine, garment string) {
+	t.Helper()
+	lib, garment := testLibrary(t)
 	e = NewEngine(lib, Options{})
 	t.Cleanup(func() { e.Close() })
-	model = copyModel(t)
-	if err := e.SetGarment(id); err != nil {
+	if err := e.SetGarment(garment); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.SetModel(model); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.Open(context.Background(), portraitClip(t)); err != nil {
-		t.Fatal(err)
-	}
-	nextFrame(t, e, func(f ui.Frame) bool { return f.TryOn != nil })
-	return e, model, id
+	return e, garment
 }
 
 // stillDressing checks that try-on frames keep coming for a while.
@@ -191,15 +199,18 @@ func TestFaultOutputFolderDeletedWhileRecording(t *testing.T) {
 	if err := os.RemoveAll(dir); err != nil {
 		t.Fatal(err)
 	}
-	waitRecorded(t, e, e.sess.RecordedFrames()+30)
+	atDeletion := e.sess.RecordedFrames()
+	waitRecorded(t, e, atDeletion+30)
 	got, err := e.StopRecording()
 	if !errors.Is(err, capture.ErrRescued) || got != clip || !strings.Contains(err.Error(), "deleted while recording") {
 		t.Fatalf("StopRecording: %q, %v; want %s saved again with a message saying the folder was deleted", got, err, clip)
 	}
-	// Everything recorded, before and after the deletion, is there (the
-	// recorder keeps a constant frame rate, so the clip may hold more).
-	if n, want := clipFrames(t, clip), e.sess.RecordedFrames(); int64(n) < want {
-		t.Errorf("saved clip has %d frames; want at least the %d recorded", n, want)
+	// What was recorded before and after the deletion is there. The
+	// recorder keeps a constant frame rate (a frame early for its slot may
+	// be merged, a late one repeated), so the count is not exact: the 30
+	// frames after the deletion must be there, less a few for merging.
+	if n := clipFrames(t, clip); int64(n) < atDeletion+20 {
+		t.Errorf("saved clip has %d frames; want the %d recorded before the deletion and most of the 30 after", n, atDeletion)
 	}
 	stillDressing(t, e, "after the output folder was deleted")
 }
@@ -257,15 +268,7 @@ func TestFaultDiskFullWhileRecording(t *testing.T) {
 // source can be opened.
 func TestFaultSourceDeletedMidStream(t *testing.T) {
 	matleak.Check(t)
-	lib, id := testLibrary(t)
-	e := NewEngine(lib, Options{})
-	defer e.Close()
-	if err := e.SetGarment(id); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.SetModel(fixtureModel); err != nil {
-		t.Fatal(err)
-	}
+	e, _ := dressingEngine(t, fixtureModel)
 	src := portraitClip(t)
 	if err := e.Open(context.Background(), src); err != nil {
 		t.Fatal(err)
@@ -378,15 +381,7 @@ func within(t *testing.T, d time.Duration, what string, f func() error) error {
 // another source and closing never hang.
 func TestFaultSourceStallsMidStream(t *testing.T) {
 	matleak.Check(t)
-	lib, id := testLibrary(t)
-	e := NewEngine(lib, Options{})
-	t.Cleanup(func() { e.Close() }) // runs after stallAt's cleanup has let the pipe go
-	if err := e.SetGarment(id); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.SetModel(fixtureModel); err != nil {
-		t.Fatal(err)
-	}
+	e, id := dressingEngine(t, fixtureModel) // closed after stallAt's cleanup has let the pipe go
 	dir := portraitFolder(t, 45)
 	if err := e.Open(context.Background(), dir); err != nil {
 		t.Fatal(err)
@@ -467,15 +462,7 @@ func TestFaultSourceStallsMidStream(t *testing.T) {
 // keeps its frames.
 func TestFaultPipeSourceStallsAndResumes(t *testing.T) {
 	matleak.Check(t)
-	lib, id := testLibrary(t)
-	e := NewEngine(lib, Options{})
-	defer e.Close()
-	if err := e.SetGarment(id); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.SetModel(fixtureModel); err != nil {
-		t.Fatal(err)
-	}
+	e, _ := dressingEngine(t, fixtureModel)
 	dir := t.TempDir()
 	video := filepath.Join(dir, "portrait.mkv")
 	if out, err := exec.Command("ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc=size=192x256:rate=30",
