@@ -10,10 +10,9 @@ import (
 	"os"
 
 	"mgvton/cli"
-	"mgvton/internal/memtune"
+	_ "mgvton/internal/memtune" // sets the C allocator up when the program loads
 )
 
 func main() {
-	memtune.Apply()
 	os.Exit(cli.Main(os.Args[1:]))
 }

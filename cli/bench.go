@@ -17,6 +17,7 @@ import (
 	"mgvton/capture"
 	"mgvton/garments"
 	"mgvton/inference"
+	"mgvton/internal/memtune"
 	"mgvton/live"
 	"mgvton/person"
 )
@@ -50,6 +51,7 @@ type benchReport struct {
 	PersonMS     float64 `json:"person_ms_p50"` // live: pose models + mask + framing per framed frame
 	PersonMS95   float64 `json:"person_ms_p95"`
 	PeakRSSMB    float64 `json:"peak_rss_mb"`
+	MallocArenas int     `json:"malloc_arena_max"` // the arena limit internal/memtune set; 0: glibc's own (or the environment's)
 }
 
 func runBench(args []string) error {
@@ -105,6 +107,11 @@ func runBench(args []string) error {
 		Garment: *garment, CPUs: runtime.NumCPU()}
 	dev, _, gpu := inference.ChosenDevice()
 	rep.Device, rep.GPU = string(dev), gpu
+	for _, st := range memtune.Settings() {
+		if st.Name == "arena_max" && st.Set {
+			rep.MallocArenas = st.Value
+		}
+	}
 
 	// 1. The model alone: warp then gen on one crop, repeated.
 	if err := benchOffline(ctx, m, g, *source, *offline, &rep); err != nil {

@@ -2,11 +2,6 @@
 
 package memtune
 
-const (
-	paramArenaMax      = 0
-	paramMMapThreshold = 1
-)
+func state() (bool, string) { return false, "not glibc" }
 
-func mallopt(int, int) (bool, string) { return false, "not glibc" }
-
-func mmappedAfterBigFree(int, int) int { return -1 }
+func arenasWithThreads(int) int { return -1 }

@@ -3,77 +3,68 @@ package memtune
 import (
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 )
 
-// The probe runs in a fresh process (this test binary again), so that no
-// earlier allocation of the test run has moved glibc's threshold.
+// The probe runs in a fresh process (this test binary again, whose
+// constructor has run as the program's does), with the environment given.
 const probeEnv = "MEMTUNE_TEST_PROBE"
 
 func TestMain(m *testing.M) {
-	switch os.Getenv(probeEnv) {
-	case "":
+	if os.Getenv(probeEnv) == "" {
 		os.Exit(m.Run())
-	case "apply":
-		Apply()
 	}
-	// A 1 MB block after an 8 MB one was freed: "mmap" or "heap".
-	switch mmappedAfterBigFree(8<<20, 1<<20) {
-	case 1:
-		os.Stdout.WriteString("mmap")
-	case 0:
-		os.Stdout.WriteString("heap")
-	default:
-		os.Stdout.WriteString("not glibc")
-	}
+	// Arenas after 8 threads allocated at the same time.
+	os.Stdout.WriteString(strconv.Itoa(arenasWithThreads(8)))
 	os.Exit(0)
 }
 
-func probe(t *testing.T, mode string, env ...string) string {
+func probe(t *testing.T, env ...string) int {
 	t.Helper()
 	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(append(os.Environ(), probeEnv+"="+mode), env...)
+	cmd.Env = append(append(os.Environ(), probeEnv+"=1", "MALLOC_ARENA_MAX=", "GLIBC_TUNABLES=", "MGVTON_MEMTUNE="), env...)
 	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("probe %s: %v", mode, err)
+		t.Fatalf("probe %v: %v", env, err)
 	}
-	return strings.TrimSpace(string(out))
+	n, err := strconv.Atoi(strings.TrimSpace(string(out)))
+	if err != nil {
+		t.Fatalf("probe %v: %q", env, out)
+	}
+	return n
 }
 
-// TestApplyKeepsFrameBuffersMapped: with glibc's defaults a frame-sized
-// block comes from the heap once a bigger one was freed (the threshold
-// rose); after Apply it is still mmapped, so freeing it gives it back.
-func TestApplyKeepsFrameBuffersMapped(t *testing.T) {
-	before := probe(t, "plain")
-	if before == "not glibc" {
+// TestArenasLimitedFromTheStart: with glibc's defaults (memtune off) 8
+// threads allocating at once make arenas of their own; with memtune,
+// loaded before the Go runtime's threads, they share ArenaMax. The user's
+// MALLOC_ARENA_MAX wins.
+func TestArenasLimitedFromTheStart(t *testing.T) {
+	off := probe(t, "MGVTON_MEMTUNE=off")
+	if off < 0 {
 		t.Skip("not glibc")
 	}
-	if before != "heap" {
-		t.Errorf("glibc defaults: 1 MB block after freeing 8 MB from the %s; want the heap (dynamic threshold)", before)
+	if off <= ArenaMax {
+		t.Errorf("memtune off: %d arenas after 8 threads allocated; want more than %d", off, ArenaMax)
 	}
-	if got := probe(t, "apply"); got != "mmap" {
-		t.Errorf("after Apply: 1 MB block from the %s; want mmap", got)
+	if got := probe(t); got != ArenaMax {
+		t.Errorf("memtune on: %d arenas; want %d", got, ArenaMax)
 	}
-	// The user's own setting wins: a 16 MB threshold keeps 1 MB blocks in
-	// the heap, and Apply does not lower it.
-	if got := probe(t, "apply", "MALLOC_MMAP_THRESHOLD_=16777216"); got != "heap" {
-		t.Errorf("after Apply under MALLOC_MMAP_THRESHOLD_=16 MB: from the %s; want the heap", got)
+	if got := probe(t, "MALLOC_ARENA_MAX=4"); got != 4 {
+		t.Errorf("under MALLOC_ARENA_MAX=4: %d arenas; want 4", got)
 	}
 }
 
-func TestApplyReportsWhatItLeft(t *testing.T) {
-	t.Setenv("MALLOC_ARENA_MAX", "4")
-	t.Setenv("GLIBC_TUNABLES", "")
-	got := Apply()
-	if len(got) != 2 || got[0].Name != "arena_max" || got[0].Set || !strings.Contains(got[0].Why, "MALLOC_ARENA_MAX") {
-		t.Errorf("Apply under MALLOC_ARENA_MAX=4: %+v; want arena_max left, naming the variable", got)
+func TestSettingsSayWhatWasSet(t *testing.T) {
+	got := Settings()
+	if len(got) != 1 || got[0].Name != "arena_max" || got[0].Value != ArenaMax {
+		t.Fatalf("Settings: %+v", got)
 	}
-	t.Setenv("MALLOC_ARENA_MAX", "")
-	t.Setenv("GLIBC_TUNABLES", "glibc.malloc.arena_max=1")
-	for _, s := range Apply() {
-		if s.Set {
-			t.Errorf("Apply under GLIBC_TUNABLES with malloc options: set %s", s.Name)
-		}
+	// This test binary was loaded with the environment of the test run.
+	user := os.Getenv("MALLOC_ARENA_MAX") != "" || strings.Contains(os.Getenv("GLIBC_TUNABLES"), "glibc.malloc.") ||
+		os.Getenv("MGVTON_MEMTUNE") == "off"
+	if got[0].Why != "not glibc" && got[0].Set == user {
+		t.Errorf("Settings: %+v; the environment sets malloc options: %v", got, user)
 	}
 }
