@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"runtime"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"mgvton/capture"
@@ -73,7 +75,9 @@ func runBench(args []string) error {
 	if *frames < 1 || *offline < 1 {
 		return errors.New("-frames and -offline must be at least 1")
 	}
-	ctx := context.Background()
+	// Ctrl-C (or SIGTERM) ends a soak early with the report so far.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	m, err := mf.load()
 	if err != nil {
 		return err

@@ -30,8 +30,9 @@ type soakSample struct {
 type soakReport struct {
 	Model            string       `json:"model"`
 	Source           string       `json:"source"`
-	RealTime         bool         `json:"realtime"`   // frames came at the source's own rate
-	PoseModel        string       `json:"pose_model"` // the pose landmark model that framed people
+	RealTime         bool         `json:"realtime"`    // frames came at the source's own rate
+	PoseModel        string       `json:"pose_model"`  // the pose landmark model that framed people
+	Interrupted      bool         `json:"interrupted"` // stopped by a signal before the N frames (the last sample counts frames shown)
 	Frames           int64        `json:"frames"`
 	Seconds          float64      `json:"seconds"`
 	WarpRuns         int64        `json:"warp_runs"`
@@ -90,10 +91,17 @@ func soak(ctx context.Context, m *inference.Model, g *inference.Garment, source 
 	for read := int64(0); read < n && readErr == nil && ctx.Err() == nil; {
 		k := min(every, n-read)
 		readErr = sess.Feed(ctx, src, k)
+		if ctx.Err() != nil {
+			break // Feed stopped part of the way
+		}
 		read += k
 		if readErr == nil && read%every == 0 {
 			rep.Samples = append(rep.Samples, sample(read, start))
 		}
+	}
+	if ctx.Err() != nil { // stopped (Ctrl-C): report what was run
+		rep.Interrupted = true
+		rep.Samples = append(rep.Samples, sample(p.Stats().Display.In, start))
 	}
 	rep.Seconds = time.Since(start).Seconds()
 	st := p.Stats()

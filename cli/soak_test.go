@@ -1,11 +1,13 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // Soak bounds, after warm-up (see soakReport), for 3,000 frames of the live
@@ -65,5 +67,48 @@ func TestSoakStaysFlat(t *testing.T) {
 	}
 	if r.MatGrowth > soakMaxMats {
 		t.Errorf("open Mats grew by %d; bound %d", r.MatGrowth, soakMaxMats)
+	}
+}
+
+// TestSoakStopsOnInterruptWithItsReport: Ctrl-C ends a long soak early, and
+// it still prints what it measured (a one-hour run is not lost to a key).
+func TestSoakStopsOnInterruptWithItsReport(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := filepath.Join(t.TempDir(), "in.mp4")
+	if out, err := exec.Command("ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc=size=192x256:rate=30",
+		"-t", "2", "-pix_fmt", "yuv420p", in).CombinedOutput(); err != nil {
+		t.Fatalf("ffmpeg: %v\n%s", err, out)
+	}
+	cmd := exec.Command(exe, "bench", "-model", fixtureModel, "-source", in,
+		"-garment", "../inference/testdata/garment.png", "-soak", "100000000", "-realtime", "-json")
+	cmd.Env = append(os.Environ(), "MGVTON_TEST_RUN_MAIN=1")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(10 * time.Second) // the models load, then frames run
+	cmd.Process.Signal(os.Interrupt)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("bench -soak after Ctrl-C: %v: %s", err, stderr.String())
+		}
+	case <-time.After(60 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("bench -soak did not stop within 60 s of Ctrl-C")
+	}
+	var r soakReport
+	if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
+		t.Fatalf("bench -soak -json after Ctrl-C: %v: %q", err, stdout.String())
+	}
+	if !r.Interrupted || !r.RealTime || r.Frames <= 0 || len(r.Samples) == 0 || r.Samples[len(r.Samples)-1].Frame > r.Frames {
+		t.Errorf("report after Ctrl-C: interrupted %v realtime %v frames %d samples %d; want an interrupted real-time run with frames and samples of no more frames than ran",
+			r.Interrupted, r.RealTime, r.Frames, len(r.Samples))
 	}
 }
