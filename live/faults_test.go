@@ -172,6 +172,23 @@ func clipFrames(t *testing.T, path string) int {
 	return n
 }
 
+// nextReport returns the next problem the engine reports, taking frames
+// meanwhile; it fails the test when none comes within d ("no message
+// within d " + after).
+func nextReport(t *testing.T, e *Engine, d time.Duration, after string) error {
+	t.Helper()
+	deadline := time.After(d)
+	for {
+		select {
+		case err := <-e.Errors():
+			return err
+		case <-e.Frames():
+		case <-deadline:
+			t.Fatalf("no message within %v %s", d, after)
+		}
+	}
+}
+
 // waitRecorded waits until the clip being recorded has n frames.
 func waitRecorded(t *testing.T, e *Engine, n int64) {
 	t.Helper()
@@ -236,17 +253,7 @@ func TestFaultDiskFullWhileRecording(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The recording stops by itself with a message; the stream goes on.
-	deadline := time.After(60 * time.Second)
-	var reported error
-	for reported == nil {
-		select {
-		case err := <-e.Errors():
-			reported = err
-		case <-e.Frames():
-		case <-deadline:
-			t.Fatal("no message within 60 s while recording into 200 KiB")
-		}
-	}
+	reported := nextReport(t, e, 60*time.Second, "while recording into 200 KiB")
 	if !errors.Is(reported, syscall.ENOSPC) || !strings.Contains(reported.Error(), "recording stopped") {
 		t.Errorf("reported %q; want 'recording stopped' with ENOSPC", reported)
 	}
@@ -281,17 +288,7 @@ func TestFaultSourceDeletedMidStream(t *testing.T) {
 	if err := os.Remove(src); err != nil {
 		t.Fatal(err)
 	}
-	var reported error
-	deadline := time.After(15 * time.Second)
-	for reported == nil {
-		select {
-		case err := <-e.Errors():
-			reported = err
-		case <-e.Frames():
-		case <-deadline:
-			t.Fatal("no message within 15 s after the source file was deleted")
-		}
-	}
+	reported := nextReport(t, e, 15*time.Second, "after the source file was deleted")
 	if !strings.Contains(reported.Error(), src) || !strings.Contains(reported.Error(), "deleted or moved") {
 		t.Errorf("reported %q; want it to name %s and say it was deleted or moved", reported, src)
 	}
@@ -394,17 +391,7 @@ func TestFaultSourceStallsMidStream(t *testing.T) {
 	time.Sleep(500 * time.Millisecond) // a few frames into the clip
 	stallAt(t, filepath.Join(dir, "f040.png"))
 
-	var reported error
-	deadline := time.After(20 * time.Second)
-	for reported == nil {
-		select {
-		case err := <-e.Errors():
-			reported = err
-		case <-e.Frames():
-		case <-deadline:
-			t.Fatal("no message within 20 s after the source stopped delivering frames")
-		}
-	}
+	reported := nextReport(t, e, 20*time.Second, "after the source stopped delivering frames")
 	if !errors.Is(reported, capture.ErrStalled) || !strings.Contains(reported.Error(), "frames") ||
 		!strings.Contains(reported.Error(), filepath.Base(dir)) {
 		t.Errorf("reported %q; want a stall (capture.ErrStalled) naming the source %s", reported, filepath.Base(dir))
@@ -440,15 +427,7 @@ func TestFaultSourceStallsMidStream(t *testing.T) {
 	}
 	nextFrame(t, e, func(f ui.Frame) bool { return f.TryOn != nil })
 	stallAt(t, filepath.Join(dir, "f020.png"))
-	deadline = time.After(30 * time.Second)
-	for again := false; !again; {
-		select {
-		case err := <-e.Errors():
-			again = errors.Is(err, capture.ErrStalled)
-		case <-e.Frames():
-		case <-deadline:
-			t.Fatal("no second stall message within 30 s")
-		}
+	for !errors.Is(nextReport(t, e, 30*time.Second, "about the second stall"), capture.ErrStalled) {
 	}
 	within(t, 30*time.Second, "Close", e.Close)
 	t.Logf("source stalled: %v", reported)
