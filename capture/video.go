@@ -15,6 +15,8 @@ import (
 	"unsafe"
 
 	"gocv.io/x/gocv"
+
+	"mgvton/internal/matpool"
 )
 
 const (
@@ -52,9 +54,7 @@ type videoSource struct {
 	worker    *worker // runs the decodes
 
 	// free holds Mats given back through Recycle, decoded into again.
-	freeMu     sync.Mutex // guards free against Close (never held while decoding)
-	free       []gocv.Mat
-	freeClosed bool
+	free *matpool.List
 
 	mu       sync.Mutex // held for a whole Read; guards all fields below
 	vc       *gocv.VideoCapture
@@ -280,6 +280,7 @@ func newVideoSource(vc *gocv.VideoCapture, path string, camera bool, opts Option
 		camera:   camera,
 		opts:     opts,
 		done:     make(chan struct{}),
+		free:     matpool.New(maxFreeMats),
 		vc:       vc,
 		frameDur: time.Duration(float64(time.Second) / info.FPS),
 		expected: info.Frames,
@@ -297,27 +298,7 @@ func (s *videoSource) Info() Info { return s.info }
 const maxFreeMats = 3
 
 // Recycle implements Recycler.
-func (s *videoSource) Recycle(m gocv.Mat) {
-	s.freeMu.Lock()
-	defer s.freeMu.Unlock()
-	if s.freeClosed || len(s.free) >= maxFreeMats {
-		m.Close()
-		return
-	}
-	s.free = append(s.free, m)
-}
-
-// newFrameMat returns a Mat to decode into: a recycled one when there is.
-func (s *videoSource) newFrameMat() gocv.Mat {
-	s.freeMu.Lock()
-	defer s.freeMu.Unlock()
-	if n := len(s.free); n > 0 {
-		m := s.free[n-1]
-		s.free = s.free[:n-1]
-		return m
-	}
-	return gocv.NewMat()
-}
+func (s *videoSource) Recycle(m gocv.Mat) { s.free.Put(m) }
 
 // Close frees the source. A Read in progress in the decoder is waited for
 // at most closeWait; one blocked longer (a pipe whose writer stopped, a hung
@@ -326,13 +307,7 @@ func (s *videoSource) newFrameMat() gocv.Mat {
 func (s *videoSource) Close() error {
 	var err error
 	s.closeOnce.Do(func() {
-		s.freeMu.Lock()
-		s.freeClosed = true
-		for _, m := range s.free {
-			m.Close()
-		}
-		s.free = nil
-		s.freeMu.Unlock()
+		s.free.Close()
 		close(s.done)
 		if s.worker.wait(closeWait) {
 			err = s.release()
@@ -379,7 +354,7 @@ func (s *videoSource) read() (Frame, error) {
 	if closed(s.done) {
 		return Frame{}, s.closedErr()
 	}
-	m := s.newFrameMat()
+	m := s.free.Get() // a recycled Mat to decode into, when there is one
 	for failures := 0; ; {
 		if s.vc.Read(&m) && !m.Empty() {
 			break

@@ -11,6 +11,7 @@ import (
 
 	"gocv.io/x/gocv"
 
+	"mgvton/internal/matpool"
 	"mgvton/person"
 )
 
@@ -65,38 +66,12 @@ type Framer struct {
 		started bool
 		// free holds frame copies the tracker is done with, copied into
 		// again (about one per stage in flight).
-		freeMu     sync.Mutex
-		free       []gocv.Mat
-		freeClosed bool
+		free *matpool.List
 	}
-}
-
-// takeMat returns a Mat for a frame copy, reused when one is free.
-func (f *Framer) takeMat() gocv.Mat {
-	f.async.freeMu.Lock()
-	defer f.async.freeMu.Unlock()
-	if n := len(f.async.free); n > 0 {
-		m := f.async.free[n-1]
-		f.async.free = f.async.free[:n-1]
-		return m
-	}
-	return gocv.NewMat()
-}
-
-// putMat gives a frame copy back (closing it when the list is full or the
-// framer closed).
-func (f *Framer) putMat(m gocv.Mat) {
-	f.async.freeMu.Lock()
-	defer f.async.freeMu.Unlock()
-	if f.async.freeClosed || len(f.async.free) >= 3 {
-		m.Close()
-		return
-	}
-	f.async.free = append(f.async.free, m)
 }
 
 // trackJob is a frame (a copy the tracker goroutine owns until it gives
-// it back with putMat) to track.
+// it back to async.free) to track.
 type trackJob struct {
 	frame gocv.Mat
 	at    time.Duration
@@ -135,7 +110,8 @@ func (f *Framer) Start(ctx context.Context) {
 	}
 	f.async.started = true
 	ctx, f.async.cancel = context.WithCancel(ctx)
-	f.async.in = newSlot(func(j trackJob) { f.putMat(j.frame) })
+	f.async.free = matpool.New(3)
+	f.async.in = newSlot(func(j trackJob) { f.async.free.Put(j.frame) })
 	f.async.wg.Add(1)
 	go func() {
 		defer f.async.wg.Done()
@@ -153,7 +129,7 @@ func (f *Framer) Start(ctx context.Context) {
 			p, found, err := f.tracker.TrackAt(job.frame, job.at)
 			res := &trackResult{p: p, found: found, w: job.frame.Cols(), h: job.frame.Rows(),
 				cost: time.Since(t0), err: err}
-			f.putMat(job.frame)
+			f.async.free.Put(job.frame)
 			f.async.mu.Lock()
 			if old := f.async.latest; old != nil {
 				old.p.Close()
@@ -180,13 +156,7 @@ func (f *Framer) Close() error {
 			r.p.Close()
 			f.async.latest = nil
 		}
-		f.async.freeMu.Lock()
-		f.async.freeClosed = true
-		for _, m := range f.async.free {
-			m.Close()
-		}
-		f.async.free = nil
-		f.async.freeMu.Unlock()
+		f.async.free.Close()
 	}
 	f.last.Close()
 	return f.tracker.Close()
@@ -262,7 +232,7 @@ func (f *Framer) fold(p person.Person, found bool, w, h int) (image.Rectangle, b
 // boxAsync hands a copy of frame to the tracker goroutine and folds in its
 // latest finished result, if there is a new one.
 func (f *Framer) boxAsync(frame gocv.Mat, at time.Duration) (image.Rectangle, bool, error) {
-	m := f.takeMat()
+	m := f.async.free.Get()
 	frame.CopyTo(&m) // same size as last time: no allocation
 	f.async.in.put(trackJob{frame: m, at: at})
 	f.async.mu.Lock()

@@ -5,9 +5,10 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	"sync"
 
 	"gocv.io/x/gocv"
+
+	"mgvton/internal/matpool"
 )
 
 // Garment is a garment prepared for one model: its image and mask as
@@ -45,22 +46,30 @@ func (m *Model) PrepareGarment(ctx context.Context, id string, img, mask gocv.Ma
 		return nil, err
 	}
 	if s := m.stages[StageGarment]; s != nil {
-		if err := s.runWith(ctx, g.t, g.t); err != nil {
+		if err := s.runWith(ctx, g.t, nil, g.t); err != nil {
 			return nil, err
 		}
 	}
 	return g, nil
 }
 
-// runWith feeds the stage from src, runs it and collects its outputs into
-// dst, holding the stage's lock so that concurrent users take turns.
-func (s *stage) runWith(ctx context.Context, src, dst tensors) error {
+// runWith feeds the stage from src (and, when person is not nil, its
+// person tensor from that crop: BGR 8UC3 at the model's input size,
+// normalised straight into the bound tensor; the caller keeps it), runs
+// it and collects its outputs into dst, holding the stage's lock so that
+// concurrent users take turns.
+func (s *stage) runWith(ctx context.Context, src tensors, person *gocv.Mat, dst tensors) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.session == nil {
 		return ErrClosed
 	}
 	s.feed(src)
+	if person != nil {
+		if err := s.fillPerson(*person); err != nil {
+			return err
+		}
+	}
 	if err := s.run(ctx); err != nil {
 		return err
 	}
@@ -68,48 +77,18 @@ func (s *stage) runWith(ctx context.Context, src, dst tensors) error {
 	return nil
 }
 
-// warp runs the warp stage for a person crop (BGR 8UC3 at the model's
-// input size, normalised straight into the stage's bound person tensor)
-// and a garment, into out. The caller keeps ownership of person.
+// warp runs the warp stage for a person crop and a garment, into out.
 func (m *Model) warp(ctx context.Context, person gocv.Mat, g *Garment, out tensors) error {
 	if g.model != m {
 		return fmt.Errorf("inference: garment %s was prepared for another model", g.ID)
 	}
-	s := m.stages[StageWarp]
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.session == nil {
-		return ErrClosed
-	}
-	s.feed(g.t)
-	if err := s.fillPerson(person); err != nil {
-		return err
-	}
-	if err := s.run(ctx); err != nil {
-		return err
-	}
-	s.collect(out)
-	return nil
+	return m.stages[StageWarp].runWith(ctx, g.t, &person, out)
 }
 
-// gen runs the generation stage for a person crop (as for warp) and a
-// warp result, into out.
+// gen runs the generation stage for a person crop and a warp result, into
+// out.
 func (m *Model) gen(ctx context.Context, person gocv.Mat, warp, out tensors) error {
-	s := m.stages[StageGen]
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.session == nil {
-		return ErrClosed
-	}
-	s.feed(warp)
-	if err := s.fillPerson(person); err != nil {
-		return err
-	}
-	if err := s.run(ctx); err != nil {
-		return err
-	}
-	s.collect(out)
-	return nil
+	return m.stages[StageGen].runWith(ctx, warp, &person, out)
 }
 
 // fillPerson writes a person crop (BGR 8UC3 at the model's input size)
@@ -132,10 +111,7 @@ func (s *stage) fillPerson(person gocv.Mat) error {
 type cropper struct {
 	w, h int
 	big  gocv.Mat // box-size BGR (padded crops)
-
-	mu     sync.Mutex
-	free   []gocv.Mat
-	closed bool
+	free *matpool.List
 }
 
 // cropFree is how many crop Mats the free list keeps: one being cut by
@@ -143,44 +119,21 @@ type cropper struct {
 const cropFree = 3
 
 func newCropper(w, h int) *cropper {
-	return &cropper{w: w, h: h, big: gocv.NewMat()}
+	return &cropper{w: w, h: h, big: gocv.NewMat(), free: matpool.New(cropFree)}
 }
 
 // take returns a crop Mat, reused when one is free.
-func (c *cropper) take() gocv.Mat {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if n := len(c.free); n > 0 {
-		m := c.free[n-1]
-		c.free = c.free[:n-1]
-		return m
-	}
-	return gocv.NewMat()
-}
+func (c *cropper) take() gocv.Mat { return c.free.Get() }
 
 // put gives a crop Mat back (closing it when the list is full or the
 // cropper closed). Safe from any goroutine.
-func (c *cropper) put(m gocv.Mat) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed || len(c.free) >= cropFree {
-		m.Close()
-		return
-	}
-	c.free = append(c.free, m)
-}
+func (c *cropper) put(m gocv.Mat) { c.free.Put(m) }
 
 // close releases the scratch and the free crop Mats; crops given back
 // later are closed by put.
 func (c *cropper) close() {
 	c.big.Close()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.closed = true
-	for _, m := range c.free {
-		m.Close()
-	}
-	c.free = nil
+	c.free.Close()
 }
 
 // cut resizes the box of frame into dst (BGR 8UC3 at the model's input
