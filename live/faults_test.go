@@ -54,11 +54,27 @@ func runningEngine(t *testing.T) (e *Engine, model, garment string) {
 	t.Helper()
 	model = copyModel(t)
 	e, garment = dressingEngine(t, model)
-	if err := e.Open(context.Background(), portraitClip(t)); err != nil {
+	openDressed(t, e, portraitClip(t))
+	return e, model, garment
+}
+
+// openDressed opens src on e and waits for its first try-on frame.
+func openDressed(t *testing.T, e *Engine, src string) {
+	t.Helper()
+	if err := e.Open(context.Background(), src); err != nil {
 		t.Fatal(err)
 	}
 	nextFrame(t, e, func(f ui.Frame) bool { return f.TryOn != nil })
-	return e, model, garment
+}
+
+// startClip starts recording into dir/clip.mp4 and returns its path.
+func startClip(t *testing.T, e *Engine, dir string) string {
+	t.Helper()
+	clip := filepath.Join(dir, "clip.mp4")
+	if err := e.StartRecording(clip); err != nil {
+		t.Fatal(err)
+	}
+	return clip
 }
 
 // dressingEngine returns an engine with the test library's garment and
@@ -206,10 +222,7 @@ func TestFaultOutputFolderDeletedWhileRecording(t *testing.T) {
 	e, _, _ := runningEngine(t)
 	dir := filepath.Join(t.TempDir(), "clips")
 	os.Mkdir(dir, 0o755)
-	clip := filepath.Join(dir, "clip.mp4")
-	if err := e.StartRecording(clip); err != nil {
-		t.Fatal(err)
-	}
+	clip := startClip(t, e, dir)
 	// Frames before and after the deletion, counted rather than timed: a
 	// loaded machine delivers fewer frames a second.
 	waitRecorded(t, e, 30)
@@ -248,10 +261,7 @@ func TestFaultDiskFullWhileRecording(t *testing.T) {
 	matleak.Check(t)
 	e, _, _ := runningEngine(t)
 	dir := mountTmpfs(t, "200k")
-	clip := filepath.Join(dir, "clip.mp4")
-	if err := e.StartRecording(clip); err != nil {
-		t.Fatal(err)
-	}
+	clip := startClip(t, e, dir)
 	// The recording stops by itself with a message; the stream goes on.
 	reported := nextReport(t, e, 60*time.Second, "while recording into 200 KiB")
 	if !errors.Is(reported, syscall.ENOSPC) || !strings.Contains(reported.Error(), "recording stopped") {
@@ -277,14 +287,8 @@ func TestFaultSourceDeletedMidStream(t *testing.T) {
 	matleak.Check(t)
 	e, _ := dressingEngine(t, fixtureModel)
 	src := portraitClip(t)
-	if err := e.Open(context.Background(), src); err != nil {
-		t.Fatal(err)
-	}
-	nextFrame(t, e, func(f ui.Frame) bool { return f.TryOn != nil })
-	clip := filepath.Join(t.TempDir(), "clip.mp4")
-	if err := e.StartRecording(clip); err != nil {
-		t.Fatal(err)
-	}
+	openDressed(t, e, src)
+	clip := startClip(t, e, t.TempDir())
 	if err := os.Remove(src); err != nil {
 		t.Fatal(err)
 	}
@@ -380,14 +384,8 @@ func TestFaultSourceStallsMidStream(t *testing.T) {
 	matleak.Check(t)
 	e, id := dressingEngine(t, fixtureModel) // closed after stallAt's cleanup has let the pipe go
 	dir := portraitFolder(t, 45)
-	if err := e.Open(context.Background(), dir); err != nil {
-		t.Fatal(err)
-	}
-	nextFrame(t, e, func(f ui.Frame) bool { return f.TryOn != nil })
-	clip := filepath.Join(t.TempDir(), "clip.mp4")
-	if err := e.StartRecording(clip); err != nil {
-		t.Fatal(err)
-	}
+	openDressed(t, e, dir)
+	clip := startClip(t, e, t.TempDir())
 	time.Sleep(500 * time.Millisecond) // a few frames into the clip
 	stallAt(t, filepath.Join(dir, "f040.png"))
 
@@ -487,10 +485,7 @@ func TestFaultPipeSourceStallsAndResumes(t *testing.T) {
 		t.Fatal(err)
 	}
 	nextFrame(t, e, func(f ui.Frame) bool { return f.TryOn != nil })
-	clip := filepath.Join(dir, "clip.mp4")
-	if err := e.StartRecording(clip); err != nil {
-		t.Fatal(err)
-	}
+	clip := startClip(t, e, dir)
 
 	// waitErr waits for the next reported error, taking frames meanwhile.
 	waitErr := func(what string) error {
