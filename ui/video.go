@@ -132,10 +132,9 @@ func (l *videoLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 // pane's size that follow a picture's (rounded) size never feed back into
 // a new request.
 type paneSizer struct {
-	to     DisplaySizer
-	scale  func() float32 // canvas pixels per Fyne unit
-	asked  [2]image.Point // camera, try-on
-	called bool
+	to    DisplaySizer
+	scale func() float32 // canvas pixels per Fyne unit
+	asked [2]image.Point // camera, try-on; zero before the first request
 }
 
 func (p *paneSizer) sized(cam, try fyne.Size) {
@@ -144,10 +143,10 @@ func (p *paneSizer) sized(cam, try fyne.Size) {
 	if want[0].X <= 0 || want[1].X <= 0 {
 		return // not laid out yet
 	}
-	if p.called && !needsNew(p.asked[0], want[0]) && !needsNew(p.asked[1], want[1]) {
+	if !needsNew(p.asked[0], want[0]) && !needsNew(p.asked[1], want[1]) {
 		return
 	}
-	p.asked, p.called = want, true
+	p.asked = want
 	p.to.SetDisplaySize(want[0], want[1])
 }
 
