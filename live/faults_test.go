@@ -487,28 +487,14 @@ func TestFaultPipeSourceStallsAndResumes(t *testing.T) {
 	nextFrame(t, e, func(f ui.Frame) bool { return f.TryOn != nil })
 	clip := startClip(t, e, dir)
 
-	// waitErr waits for the next reported error, taking frames meanwhile.
-	waitErr := func(what string) error {
-		t.Helper()
-		deadline := time.After(30 * time.Second)
-		for {
-			select {
-			case err := <-e.Errors():
-				return err
-			case <-e.Frames():
-			case <-deadline:
-				t.Fatalf("no message within 30 s after %s", what)
-			}
-		}
-	}
 	<-paused
-	stall := waitErr("the pipe's writer stopped")
+	stall := nextReport(t, e, 30*time.Second, "after the pipe's writer stopped")
 	if !errors.Is(stall, capture.ErrStalled) || !strings.Contains(stall.Error(), "live.mkv") {
 		t.Fatalf("reported %q; want a stall (capture.ErrStalled) naming live.mkv", stall)
 	}
 	close(resume)
 	stillDressing(t, e, "after the pipe's writer went on")
-	end := waitErr("the pipe's writer closed it")
+	end := nextReport(t, e, 30*time.Second, "after the pipe's writer closed it")
 	if !errors.Is(end, io.EOF) || !strings.Contains(end.Error(), "live.mkv") {
 		t.Errorf("reported %q at the end of the pipe; want an end (io.EOF) naming live.mkv", end)
 	}
