@@ -87,11 +87,15 @@ func openFolder(dir string, opts Options) (Source, error) {
 
 func (s *folderSource) Info() Info { return s.info }
 
-// Close stops the source without waiting for a Read in progress: the
-// folder holds nothing to release, and an image read blocked in the decoder
-// (a hung mount) is abandoned (see worker).
+// Close stops the source. A Read in progress is waited for at most
+// closeWait, as for video sources, so that the image it decoded is closed
+// by the time Close returns; one blocked longer in the decoder (a hung
+// mount) is abandoned (see worker).
 func (s *folderSource) Close() error {
-	s.closeOnce.Do(func() { close(s.done) })
+	s.closeOnce.Do(func() {
+		close(s.done)
+		s.worker.wait(closeWait)
+	})
 	return nil
 }
 
