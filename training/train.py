@@ -91,6 +91,7 @@ class TrainConfig:
     stop_after: int = 0  # stop (and checkpoint) after this step, the schedule still planned for ``steps``
     flow_downsample: int = 0  # 0: keep the network's; 1 or 2: estimate the flow at 1/N of the input (student)
     self_recon: float = 0.0  # student with a teacher: fraction of items whose input is the real person (paired)
+    frozen_bn: bool = False  # every BatchNorm in eval mode (networks recovered from ONNX: BN folded in the convs)
 
 
 # ------------------------------------------------------------------------------ distributed
@@ -252,10 +253,14 @@ class StageForward(nn.Module):
         return out
 
 
-def train_mode(model: nn.Module, stage: str) -> None:
+def train_mode(model: nn.Module, stage: str, frozen_bn: bool = False) -> None:
     model.train()
     for m in (model.gen_modules() if stage == "warp" else model.warp_modules()):
         m.eval()  # frozen BatchNorm statistics stay put
+    if frozen_bn:  # batch statistics would undo BatchNorms folded into the convolutions before them
+        for m in model.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.eval()
 
 
 # ------------------------------------------------------------------------------ the run
@@ -409,6 +414,9 @@ class Trainer:
         if load_weights:
             self.model.load_state_dict(ck["model"])
             log.info("loaded weights from %s (stage %s, step %d)", path, ck.get("stage"), ck.get("step", 0))
+        if (ck.get("train_config") or {}).get("frozen_bn") and not self.cfg.frozen_bn:
+            log.info("%s was trained with frozen BatchNorm (recovered from ONNX): so is this run", path)
+            self.cfg.frozen_bn = True
 
     def _load_generator(self, path: str) -> None:
         """``--gen-init``: the generator (weights and output form) of another gen-stage checkpoint of the same
@@ -581,7 +589,7 @@ class Trainer:
                 batch = _to(batch, self.device, self.channels_last)
                 if cfg.curriculum > 0 and self.step < cfg.curriculum * cfg.steps:
                     batch = resize_batch(batch, (cfg.height // 2, cfg.width // 2))
-                train_mode(self.model, cfg.stage)
+                train_mode(self.model, cfg.stage, cfg.frozen_bn)
                 terms = self.train_step(batch)
                 self.step += 1
                 seen0 += cfg.batch * self.dist.world
@@ -706,6 +714,9 @@ def parse_args(argv=None) -> TrainConfig:
     ap.add_argument("--self-recon", type=float, default=0.0,
                     help="student with --teacher: fraction of items whose input is the real person in the garment "
                          "it is given (paired) instead of the teacher's try-on in another garment")
+    ap.add_argument("--frozen-bn", action="store_true",
+                    help="keep every BatchNorm's statistics (eval mode); on by itself for a checkpoint made by "
+                         "'recover' or trained from one")
     ap.add_argument("--loss-weights", default="",
                     help="override loss weights, e.g. flow=5,smooth=6 (names: "
                          + ", ".join(f.name for f in dataclasses.fields(LossWeights)) + ")")
@@ -726,7 +737,7 @@ def parse_args(argv=None) -> TrainConfig:
                        mobilenet_weights=(str(default_mobilenet()) if a.mobilenet_weights == "auto"
                                           else a.mobilenet_weights), max_items=a.max_items, weights=weights,
                        person_skip=a.person_skip, flow_downsample=a.flow_downsample,
-                       stop_after=a.stop_after, self_recon=a.self_recon)
+                       stop_after=a.stop_after, self_recon=a.self_recon, frozen_bn=a.frozen_bn)
 
 
 def main(argv=None) -> int:
