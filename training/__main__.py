@@ -1,6 +1,6 @@
 """``python -m training COMMAND``: the lab's command dispatcher.
 
-Commands: synth, train, export, eval, compare, count, ablation, import-dmvton, realism, recover. Each parses its own
+Commands: synth, train, export, eval, compare, count, ablation, import-dmvton, realism, recover, quantize. Each parses its own
 arguments (``python -m training COMMAND -h``) and is imported only when used.
 """
 from __future__ import annotations
@@ -25,6 +25,7 @@ COMMANDS = {
     "import-dmvton": ("training.dmvton_import", "official DM-VTON checkpoints -> ONNX model folder"),
     "realism": ("training.realism", "pose-detector realism of synthetic renders per generator version "
                 "(detection rate, keypoint error)"),
+    "quantize": ("training.quantize", "model folder -> static int8 convolutions (ORT quantize_static, calibrated)"),
     "recover": ("training.recover", "model folder (ONNX) -> checkpoint to fine-tune (BatchNorm folded, frozen)"),
 }
 
