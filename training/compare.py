@@ -1,7 +1,8 @@
 """``python -m training compare A B``: per-image differences between two evaluation reports.
 
 A and B are report folders (or their ``metrics.json``) of ``python -m training eval`` on the same images
-(the same data, split and item count). For each metric it prints the mean of A - B over the images, its
+(the same data, split and item count), or two ``report.json`` of ``mgvton realeval`` on the same pictures
+(pictures where either run found no person are left out, and the count says so). For each metric it prints the mean of A - B over the images, its
 standard error (std / sqrt(n), the images being the samples), and on how many images A is better. This is
 the test of "clearly better": a mean difference several standard errors from zero.
 """
@@ -15,16 +16,31 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 # metric -> True when higher is better
-METRICS = {"ssim": True, "psnr": True, "l1": False, "l1_garment": False, "warp_iou": True, "flow_epe": False}
+METRICS = {"ssim": True, "psnr": True, "l1": False, "l1_garment": False, "warp_iou": True, "flow_epe": False,
+           # mgvton realeval (real pictures, no ground truth)
+           "torso_coverage": True, "torso_replaced": True, "garment_outside_person": False, "face_ssim": True}
+REALEVAL_METRICS = ("torso_coverage", "torso_replaced", "garment_outside_person", "face_ssim")
+
+
+def _from_realeval(rep: Dict[str, Any]) -> Dict[str, Any]:
+    """A realeval report as per-image lists (None where the picture had no person)."""
+    frames = rep["frames"]
+    per = {"name": [f["name"] for f in frames]}
+    for k in REALEVAL_METRICS:
+        per[k] = [f.get(k) if f.get("person_found") else None for f in frames]
+    return {"per_image": per}
 
 
 def load_report(path: str) -> Dict[str, Any]:
     p = Path(path)
-    p = p / "metrics.json" if p.is_dir() else p
+    if p.is_dir():
+        p = p / "metrics.json" if (p / "metrics.json").is_file() else p / "report.json"
     if not p.is_file():
-        raise FileNotFoundError(f"compare: {path}: no metrics.json (an eval report folder?)")
+        raise FileNotFoundError(f"compare: {path}: no metrics.json or report.json (an eval or realeval report?)")
     try:
         rep = json.loads(p.read_text())
+        if isinstance(rep, dict) and "frames" in rep and "per_image" not in rep:
+            rep = _from_realeval(rep)
         rep["per_image"]["name"]
     except (ValueError, KeyError, TypeError) as e:
         raise ValueError(f"compare: {p}: not an eval report ({e})") from None
@@ -41,8 +57,11 @@ def compare(a: Dict[str, Any], b: Dict[str, Any]) -> Dict[str, Dict[str, float]]
     for k, higher in METRICS.items():
         if k not in a["per_image"] or k not in b["per_image"]:
             continue
-        d: List[float] = [x - y for x, y in zip(a["per_image"][k], b["per_image"][k])]
+        d: List[float] = [x - y for x, y in zip(a["per_image"][k], b["per_image"][k])
+                          if x is not None and y is not None]
         n = len(d)
+        if n == 0:
+            continue
         mean = sum(d) / n
         var = sum((x - mean) ** 2 for x in d) / (n - 1) if n > 1 else 0.0
         out[k] = {"mean": mean, "se": math.sqrt(var / n), "n": n,

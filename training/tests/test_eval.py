@@ -123,7 +123,27 @@ def test_compare_reports_per_image(tmp_path, capsys):
     other.mkdir()
     (other / "metrics.json").write_text(json.dumps({"per_image": {"name": ["x"], "ssim": [1.0]}}))
     assert main([a, str(other)]) == 2 and "different images" in capsys.readouterr().err
-    assert main([a, str(tmp_path / "missing")]) == 2 and "no metrics.json" in capsys.readouterr().err
+    assert main([a, str(tmp_path / "missing")]) == 2 and "no metrics.json or report.json" in capsys.readouterr().err
+
+
+def test_compare_realeval_reports_skips_pictures_without_a_person(tmp_path):
+    from training.compare import compare, load_report
+
+    def report(name, cover, outside, found):
+        d = tmp_path / name
+        d.mkdir()
+        frames = [{"name": n, "person_found": f, "torso_coverage": c if f else 0, "garment_outside_person": o,
+                   "torso_replaced": c, "face_ssim": 1.0} for n, c, o, f in zip("abc", cover, outside, found)]
+        (d / "report.json").write_text(json.dumps({"input": "x", "summary": {}, "frames": frames}))
+        return str(d)
+
+    a = report("new", [0.9, 0.8, 0.7], [0.05, 0.10, 0.2], [True, True, False])
+    b = report("old", [0.8, 0.8, 0.1], [0.10, 0.10, 0.1], [True, True, True])
+    r = compare(load_report(a), load_report(b))
+    assert r["torso_coverage"]["n"] == 2 and r["torso_coverage"]["mean"] == pytest.approx(0.05)
+    assert r["torso_coverage"]["better"] == 1
+    assert r["garment_outside_person"]["mean"] == pytest.approx(-0.025)
+    assert r["garment_outside_person"]["better"] == 1  # lower is better
 
 
 def test_flow_epe_in_pixels():
