@@ -71,15 +71,18 @@ def _stage_feeds(folder: Path, man, items):
     return {"warp": warp_feeds, "gen": gen_feeds}
 
 
-def _median_ms(sess, feed, runs: int = 15) -> float:
+def _paired_ms(a, b, feed, runs: int = 21) -> tuple:
+    """Median ms of two sessions on one input, run in alternation (a shared CPU's load hits both alike)."""
     for _ in range(3):
-        sess.run(None, feed)
-    ts = []
+        a.run(None, feed)
+        b.run(None, feed)
+    ta, tb = [], []
     for _ in range(runs):
-        t0 = time.perf_counter()
-        sess.run(None, feed)
-        ts.append(time.perf_counter() - t0)
-    return 1000 * statistics.median(ts)
+        for sess, ts in ((a, ta), (b, tb)):
+            t0 = time.perf_counter()
+            sess.run(None, feed)
+            ts.append(time.perf_counter() - t0)
+    return 1000 * statistics.median(ta), 1000 * statistics.median(tb)
 
 
 def quantize_folder(src: str, data: str, out: str, n: int = 64, check: int = 8) -> Dict:
@@ -122,9 +125,9 @@ def quantize_folder(src: str, data: str, out: str, n: int = 64, check: int = 8) 
             for feed in held_feeds[name]:
                 for k, a, b in zip(names, f32.run(names, feed), i8.run(names, feed)):
                     diff[k] = max(diff[k], float(np.abs(a - b).max()))
+            t32, t8 = _paired_ms(f32, i8, held_feeds[name][0])
             record["stages"][name].update({"max_abs_diff_vs_fp32": diff,
-                                      "latency_ms_2_threads": {"fp32": round(_median_ms(f32, held_feeds[name][0]), 2),
-                                                               "int8": round(_median_ms(i8, held_feeds[name][0]), 2)}})
+                                           "latency_ms_2_threads": {"fp32": round(t32, 2), "int8": round(t8, 2)}})
         man = json.loads(json.dumps(man))
         man["name"] = f"{man.get('name', src_p.name)}-int8"
         man.setdefault("provenance", {})["quantization"] = record
