@@ -11,7 +11,7 @@ import (
 // doubling. The app's live Go heap is ~40 MB (fonts, pooled pictures,
 // tensors) and, the live warp results being reused, it allocates a few MB
 // a second, so the extra collections cost next to nothing while the window
-// keeps ~40 MB less resident at 1280x720 (docs/reliability.md).
+// keeps ~35 MB less resident at 1280x720 (with the reuse; docs/reliability.md).
 const GCPercent = 25
 
 func init() {
