@@ -119,7 +119,7 @@ func BenchmarkDisplayFrame(b *testing.B) {
 		b.Fatal(err)
 	}
 	p.crop.put(crop)
-	p.latest.warp, p.latest.garment = warp, g
+	p.latest.warp, p.latest.garment = &warpOut{t: warp, refs: 1}, g
 	gen := tensors{}
 	step := func(i int) {
 		res, err := p.dressFrame(context.Background(), Frame{Mat: frame.Clone(), Seq: int64(i)}, gen, true)

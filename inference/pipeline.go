@@ -126,9 +126,10 @@ type Pipeline struct {
 	results *slot[Result]
 	latest  struct {
 		sync.Mutex
-		warp    tensors
+		warp    *warpOut // the newest warp result, nil before the first
 		garment *Garment
 		seq     int64
+		free    []*warpOut // results nobody reads any more, for the next runs
 	}
 
 	framingErr error // why the person models are missing (PersonOptional)
@@ -147,6 +148,17 @@ type Pipeline struct {
 type warpJob struct {
 	crop gocv.Mat
 	seq  int64
+}
+
+// warpOut is one live warp result. The warp goroutine fills one from the
+// free list, then publishes it as the latest; the display stage reads the
+// latest during a frame while the next run fills another. refs counts the
+// holders (the latest slot, the frames reading it); at zero it goes back to
+// the free list, so that the warp stage's outputs (1.2 MB a run at the
+// shipped size, ~15 runs a second) are not a new Go allocation every run.
+type warpOut struct {
+	t    tensors
+	refs int // guarded by Pipeline.latest
 }
 
 // newResult makes the result of a frame before any stage ran: TryOn
@@ -397,7 +409,10 @@ func (p *Pipeline) dressFrame(ctx context.Context, f Frame, gen tensors, live bo
 		// The warp job owns the crop from here on; this frame still
 		// reads it (see warpJob).
 		p.offerWarp(crop, f.Seq)
-		warp = p.latestWarp(g)
+		if w := p.latestWarp(g); w != nil {
+			defer p.releaseWarp(w)
+			warp = w.t
+		}
 	} else {
 		defer p.crop.put(crop)
 		warp = p.warpOut
@@ -486,14 +501,45 @@ func (p *Pipeline) offerWarp(crop gocv.Mat, seq int64) {
 }
 
 // latestWarp returns the warp goroutine's latest result if it is for g,
-// or nil.
-func (p *Pipeline) latestWarp(g *Garment) tensors {
+// or nil. The caller gives a result back with releaseWarp.
+func (p *Pipeline) latestWarp(g *Garment) *warpOut {
 	p.latest.Lock()
 	defer p.latest.Unlock()
-	if p.latest.garment != g {
+	if p.latest.garment != g || p.latest.warp == nil {
 		return nil
 	}
+	p.latest.warp.refs++
 	return p.latest.warp
+}
+
+// takeWarp returns a warp result to fill, held once (by the caller, then
+// by the latest slot): from the free list, else a new one.
+func (p *Pipeline) takeWarp() *warpOut {
+	p.latest.Lock()
+	defer p.latest.Unlock()
+	if n := len(p.latest.free); n > 0 {
+		w := p.latest.free[n-1]
+		p.latest.free = p.latest.free[:n-1]
+		w.refs = 1
+		return w
+	}
+	return &warpOut{t: tensors{}, refs: 1}
+}
+
+// releaseWarp drops one hold on w; the last one puts it on the free list.
+func (p *Pipeline) releaseWarp(w *warpOut) {
+	p.latest.Lock()
+	defer p.latest.Unlock()
+	p.releaseWarpLocked(w)
+}
+
+func (p *Pipeline) releaseWarpLocked(w *warpOut) {
+	if w == nil {
+		return
+	}
+	if w.refs--; w.refs == 0 {
+		p.latest.free = append(p.latest.free, w)
+	}
 }
 
 // composite puts the generator's output for box into res.TryOn, replacing
@@ -531,11 +577,13 @@ func (p *Pipeline) runWarp(ctx context.Context) {
 			p.crop.put(job.crop)
 			continue
 		}
-		// Each result is a fresh map: gen reads the old one without a lock.
-		out := tensors{}
-		err := p.warpStage(ctx, job.crop, g, out)
+		// Never the latest result: gen may be reading that one without a
+		// lock (see warpOut).
+		out := p.takeWarp()
+		err := p.warpStage(ctx, job.crop, g, out.t)
 		p.crop.put(job.crop)
 		if err != nil {
+			p.releaseWarp(out)
 			if ctx.Err() != nil {
 				return
 			}
@@ -543,7 +591,9 @@ func (p *Pipeline) runWarp(ctx context.Context) {
 			continue
 		}
 		p.latest.Lock()
+		old := p.latest.warp
 		p.latest.warp, p.latest.garment, p.latest.seq = out, g, job.seq
+		p.releaseWarpLocked(old)
 		p.latest.Unlock()
 	}
 }

@@ -3,6 +3,7 @@ package memtune
 import (
 	"os"
 	"os/exec"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"testing"
@@ -66,5 +67,22 @@ func TestSettingsSayWhatWasSet(t *testing.T) {
 		os.Getenv("MGVTON_MEMTUNE") == "off"
 	if got[0].Why != "not glibc" && got[0].Set == user {
 		t.Errorf("Settings: %+v; the environment sets malloc options: %v", got, user)
+	}
+}
+
+// The collector's target is GCPercent unless the environment sets GOGC
+// (or turns memtune off).
+func TestGCPercent(t *testing.T) {
+	got := debug.SetGCPercent(100)
+	debug.SetGCPercent(got)
+	want := GCPercent
+	if v := os.Getenv("GOGC"); v != "" {
+		t.Skipf("GOGC=%s set by the environment", v)
+	}
+	if os.Getenv("MGVTON_MEMTUNE") == "off" {
+		want = 100
+	}
+	if got != want {
+		t.Errorf("GC percent %d; want %d", got, want)
 	}
 }
