@@ -143,7 +143,7 @@ def recover(model_dir: str, threads: int = 2):
         with torch.no_grad():
             ref = graph(*inputs)
         got = ort_session(str(path), threads).run(None, {n: t.numpy() for n, t in zip(ins, inputs)})
-        for name, a, b in zip(outs, ref, got):
+        for a, b in zip(ref, got):
             parity = max(parity, float(np.abs(a.numpy() - b).max()))
     return model, rec, parity
 
