@@ -1,7 +1,7 @@
 """``python -m training COMMAND``: the lab's command dispatcher.
 
-Commands: synth, train, export, eval, compare, count, ablation, import-dmvton, realism, recover, quantize. Each parses its own
-arguments (``python -m training COMMAND -h``) and is imported only when used.
+Commands: synth, train, export, eval, compare, count, ablation, import-dmvton, realism, recover, quantize.
+Each parses its own arguments (``python -m training COMMAND -h``) and is imported only when used.
 """
 from __future__ import annotations
 

@@ -2,9 +2,10 @@
 
 A and B are report folders (or their ``metrics.json``) of ``python -m training eval`` on the same images
 (the same data, split and item count), or two ``report.json`` of ``mgvton realeval`` on the same pictures
-(pictures where either run found no person are left out, and the count says so). For each metric it prints the mean of A - B over the images, its
-standard error (std / sqrt(n), the images being the samples), and on how many images A is better. This is
-the test of "clearly better": a mean difference several standard errors from zero.
+(pictures where either run found no person are left out, and the count says so). For each metric it
+prints the mean of A - B over the images, its standard error (std / sqrt(n), the images being the
+samples), and on how many images A is better. This is the test of "clearly better": a mean difference
+several standard errors from zero.
 """
 from __future__ import annotations
 

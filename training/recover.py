@@ -27,7 +27,7 @@ import torch
 import torch.nn as nn
 
 from .checkpoint import atomic_save, make_checkpoint
-from .export import GEN_IN, GEN_OUT, PARITY_FAIL, WARP_IN, WARP_OUT, GenGraph, WarpGraph, example_inputs
+from .export import GEN_IN, PARITY_FAIL, WARP_IN, GenGraph, WarpGraph, example_inputs
 from .models import build_from_record
 
 
@@ -135,7 +135,7 @@ def recover(model_dir: str, threads: int = 2):
     h, w = manifest["height"], manifest["width"]
     model = build_from_record(rec).eval()
     parity = 0.0
-    for stage, wrap, ins, outs in (("warp", WarpGraph, WARP_IN, WARP_OUT), ("gen", GenGraph, GEN_IN, GEN_OUT)):
+    for stage, wrap, ins in (("warp", WarpGraph, WARP_IN), ("gen", GenGraph, GEN_IN)):
         path = d / manifest["stages"][stage]["file"]
         graph = wrap(model).eval()
         inputs = example_inputs(ins, h, w, seed=3)
