@@ -1,13 +1,19 @@
-"""Configuration helpers: dataclass <-> dict round trips, shared by checkpoints and manifests.
+"""Configuration helpers: dataclass <-> dict round trips, shared by checkpoints and manifests, and the
+file helpers behind them (``load_file``, ``atomic_dir``).
 
 Every network takes one ``@dataclass`` config; checkpoints store ``asdict(config)``
 and rebuild the network from that dict alone (``from_dict``).
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import os
+import shutil
+import tempfile
 import typing
-from typing import Any, Dict, Type, TypeVar
+from pathlib import Path
+from typing import Any, Dict, Iterator, Type, TypeVar
 
 T = TypeVar("T")
 
@@ -71,3 +77,19 @@ def load_file(path, trusted: bool):
     import torch
 
     return torch.load(path, map_location="cpu", weights_only=not trusted)
+
+
+@contextlib.contextmanager
+def atomic_dir(out) -> Iterator[Path]:
+    """A hidden temporary folder beside ``out`` to fill; when the block ends without an error it is renamed
+    to ``out`` (mode 755), otherwise removed: the folder appears complete or not at all."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        yield tmp
+        os.chmod(tmp, 0o755)
+        os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise

@@ -33,9 +33,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
@@ -45,6 +43,7 @@ import torch
 import torch.nn.functional as F
 
 from . import metrics as M
+from .config import atomic_dir
 from .models.common import warp
 from . import viz
 
@@ -254,22 +253,15 @@ def evaluate(model: str, data: str, split: str, out: str, height: Optional[int] 
                                       "pairs": "paired", "input": desc_input(input_from)},
               "metrics": summary, "per_image": {"name": names, **per}, "seconds": round(dt, 2)}
 
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
-        def cols(rows):
-            return {k: torch.stack([r[k] for r in rows]) for k in rows[0]}
+    def cols(rows):
+        return {k: torch.stack([r[k] for r in rows]) for k in rows[0]}
 
+    with atomic_dir(out_dir) as tmp:
         viz.write_png(tmp / "samples.png", viz.grid_image(cols(keep[:8]), rows=8))
         worst = sorted(range(len(keep)), key=lambda i: per["ssim"][i])[:8]
         viz.write_png(tmp / "worst.png", viz.grid_image(cols([keep[i] for i in worst]), rows=8))
         (tmp / "metrics.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
         (tmp / "report.md").write_text(render_markdown(report))
-        os.chmod(tmp, 0o755)
-        os.replace(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return report
 
 

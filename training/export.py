@@ -15,10 +15,7 @@ import argparse
 import inspect
 import io
 import json
-import os
-import shutil
 import sys
-import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -27,6 +24,8 @@ from typing import Any, Dict, Optional, Tuple
 import numpy as np
 import torch
 import torch.nn as nn
+
+from .config import atomic_dir
 
 OPSET = 17
 WARP_IN = ("person", "garment", "garment_mask")
@@ -293,17 +292,10 @@ def write_model_folder(model: nn.Module, out: Path, *, name: str, architecture: 
             "exported_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         },
     }
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with atomic_dir(out) as tmp:
         (tmp / "warp.onnx").write_bytes(graphs["warp"])
         (tmp / "gen.onnx").write_bytes(graphs["gen"])
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
-        os.chmod(tmp, 0o755)
-        os.replace(tmp, out)  # the folder appears complete or not at all
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return manifest
 
 

@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Dict, Iterator, List
@@ -90,6 +88,7 @@ def quantize_folder(src: str, data: str, out: str, n: int = 64, check: int = 8) 
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
+    from .config import atomic_dir
     from .export import ort_session
 
     src_p, out_p = Path(src), Path(out)
@@ -100,13 +99,12 @@ def quantize_folder(src: str, data: str, out: str, n: int = 64, check: int = 8) 
     items = _items(data, "train", h, w, 0, n)
     held = _items(data, "train", h, w, n, check)  # not calibrated on: the parity check
     feeds, held_feeds = _stage_feeds(src_p, man, items), _stage_feeds(src_p, man, held)
-    tmp = Path(tempfile.mkdtemp(prefix=out_p.name + ".partial-", dir=out_p.parent if out_p.parent.exists() else None))
-    try:
-        record = {"method": "onnxruntime.quantization.quantize_static", "format": "QDQ", "weights": "int8 per-channel",
-                  "activations": "uint8", "calibration": "MinMax", "ops": OPS,
-                  "kept_fp32": list(KEEP_FP32_PREFIXES),
-                  "calibration_data": {"root": str(data), "split": "train", "items": n, "pairs": "paired"},
-                  "stages": {}}
+    record = {"method": "onnxruntime.quantization.quantize_static", "format": "QDQ", "weights": "int8 per-channel",
+              "activations": "uint8", "calibration": "MinMax", "ops": OPS,
+              "kept_fp32": list(KEEP_FP32_PREFIXES),
+              "calibration_data": {"root": str(data), "split": "train", "items": n, "pairs": "paired"},
+              "stages": {}}
+    with atomic_dir(out_p) as tmp:
         for name, st in man["stages"].items():
             pre = tmp / f"{name}.pre.onnx"
             quant_pre_process(str(src_p / st["file"]), str(pre), skip_symbolic_shape=True)
@@ -117,7 +115,6 @@ def quantize_folder(src: str, data: str, out: str, n: int = 64, check: int = 8) 
                             activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, per_channel=True,
                             calibrate_method=CalibrationMethod.MinMax, op_types_to_quantize=OPS,
                             nodes_to_quantize=nodes)
-            record["stages"][name] = {"quantized_nodes": len(nodes)}
             pre.unlink()
             f32, i8 = ort_session(str(src_p / st["file"]), 2), ort_session(str(dst), 2)
             names = [o["name"] for o in st["outputs"]]
@@ -126,19 +123,13 @@ def quantize_folder(src: str, data: str, out: str, n: int = 64, check: int = 8) 
                 for k, a, b in zip(names, f32.run(names, feed), i8.run(names, feed)):
                     diff[k] = max(diff[k], float(np.abs(a - b).max()))
             t32, t8 = _paired_ms(f32, i8, held_feeds[name][0])
-            record["stages"][name].update({"max_abs_diff_vs_fp32": diff,
-                                           "latency_ms_2_threads": {"fp32": round(t32, 2), "int8": round(t8, 2)}})
-        man = json.loads(json.dumps(man))
+            record["stages"][name] = {"quantized_nodes": len(nodes), "max_abs_diff_vs_fp32": diff,
+                                      "latency_ms_2_threads": {"fp32": round(t32, 2), "int8": round(t8, 2)}}
         man["name"] = f"{man.get('name', src_p.name)}-int8"
         man.setdefault("provenance", {})["quantization"] = record
         man["provenance"].pop("latency_ms", None)
         man["provenance"].pop("evaluation", None)  # the fp32 model's: evaluate this folder on its own
         (tmp / "manifest.json").write_text(json.dumps(man, indent=1) + "\n")
-        out_p.parent.mkdir(parents=True, exist_ok=True)
-        tmp.rename(out_p)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
     return record
 
 

@@ -113,12 +113,13 @@ def test_export_refuses_existing_folder_and_leaves_nothing_half_written(tiny_ckp
                        quiet=True)
     assert (ok / "manifest.json").is_file()
 
-    import training.export as E
+    import training.config as C
 
     def fail(*a, **k):
         raise OSError("disk full")
 
-    monkeypatch.setattr(E.os, "replace", fail)  # the final rename fails: nothing may be left behind
+    # the final rename (training.config.atomic_dir) fails: nothing may be left behind
+    monkeypatch.setattr(C.os, "replace", fail)
     target = tmp_path / "never"
     with pytest.raises(OSError):
         write_model_folder(_Trivial(), target, name="x", architecture="trivial", height=32, width=24,
