@@ -27,7 +27,7 @@ import torch
 import torch.nn as nn
 
 from .checkpoint import atomic_save, make_checkpoint
-from .export import GEN_IN, PARITY_FAIL, WARP_IN, GenGraph, WarpGraph, example_inputs
+from .export import GEN_IN, GEN_OUT, PARITY_FAIL, WARP_IN, WARP_OUT, GenGraph, WarpGraph, example_inputs, parity
 from .models import build_from_record
 
 
@@ -61,8 +61,9 @@ def _conv_calls(graph: nn.Module, inputs: Tuple[torch.Tensor, ...]) -> List[Tupl
     return [(c, bn) for c, bn, _ in calls]
 
 
-def _graph_convs(model) -> Tuple[Dict[str, np.ndarray], List[Tuple[np.ndarray, np.ndarray]]]:
-    """The graph's named initializers and its Conv nodes' (weight, bias-or-None) in node order."""
+def _graph_convs(model) -> Tuple[Dict[str, np.ndarray], List[Tuple[str, np.ndarray, np.ndarray]]]:
+    """The graph's named initializers and its Conv nodes' (weight name, weight, bias-or-None) in node
+    order."""
     from onnx import numpy_helper
 
     inits = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
@@ -79,18 +80,16 @@ def _graph_convs(model) -> Tuple[Dict[str, np.ndarray], List[Tuple[np.ndarray, n
     return inits, convs
 
 
-def _fill(graph: nn.Module, inputs, onnx_model, name: str) -> int:
-    """Copy one graph's weights into ``graph`` (a WarpGraph/GenGraph). Returns the number of tensors set."""
+def _fill(graph: nn.Module, inputs, onnx_model, name: str) -> None:
+    """Copy one graph's weights into ``graph`` (a WarpGraph/GenGraph)."""
     inits, convs = _graph_convs(onnx_model)
     state = graph.state_dict()
-    n_set = 0
     for k, v in inits.items():
         if k in state:
             if state[k].numel() != np.size(v):
                 raise ValueError(f"{name}: {k} has {np.size(v)} values, the manifest's network wants "
                                  f"{tuple(state[k].shape)}")
             state[k].copy_(torch.from_numpy(np.array(v)).view_as(state[k]))
-            n_set += 1
     j = 0
     done = set()
     for conv, bn in _conv_calls(graph, inputs):
@@ -118,34 +117,26 @@ def _fill(graph: nn.Module, inputs, onnx_model, name: str) -> int:
                 conv.bias.copy_(bias)
             elif b is not None and np.abs(b).max() > 0:
                 raise ValueError(f"{name}: Conv {wname} has a bias but its module has none and feeds no BN")
-        n_set += 1
-    return n_set
 
 
-def recover(model_dir: str, threads: int = 2):
+def recover(model_dir: str):
     """The network of a model folder, its weights read back from the graphs; returns (model, record,
-    parity), parity the largest |PyTorch - ORT| over both stages' outputs on random inputs."""
+    parity), parity the largest |PyTorch - ORT| over both stages' outputs (``export.parity``: random
+    inputs, seed 1)."""
     import onnx
-
-    from .export import ort_session
 
     d = Path(model_dir)
     manifest = json.loads((d / "manifest.json").read_text())
     rec = manifest["provenance"]["architecture"]
     h, w = manifest["height"], manifest["width"]
     model = build_from_record(rec).eval()
-    parity = 0.0
-    for stage, wrap, ins in (("warp", WarpGraph, WARP_IN), ("gen", GenGraph, GEN_IN)):
+    worst = 0.0
+    for stage, wrap, ins, outs in (("warp", WarpGraph, WARP_IN, WARP_OUT), ("gen", GenGraph, GEN_IN, GEN_OUT)):
         path = d / manifest["stages"][stage]["file"]
         graph = wrap(model).eval()
-        inputs = example_inputs(ins, h, w, seed=3)
-        _fill(graph, inputs, onnx.load(str(path)), str(path))
-        with torch.no_grad():
-            ref = graph(*inputs)
-        got = ort_session(str(path), threads).run(None, {n: t.numpy() for n, t in zip(ins, inputs)})
-        for a, b in zip(ref, got):
-            parity = max(parity, float(np.abs(a.numpy() - b).max()))
-    return model, rec, parity
+        _fill(graph, example_inputs(ins, h, w), onnx.load(str(path)), str(path))
+        worst = max(worst, *parity(graph, str(path), ins, outs, h, w).values())
+    return model, rec, worst
 
 
 def main(argv=None) -> int:
@@ -156,15 +147,15 @@ def main(argv=None) -> int:
     out = Path(args.out)
     if out.exists():
         raise SystemExit(f"recover: {out}: exists; give a new name")
-    model, rec, parity = recover(args.model)
-    if parity > PARITY_FAIL:
-        raise SystemExit(f"recover: {args.model}: the rebuilt network differs from the graphs by {parity:.2e}")
+    model, rec, diff = recover(args.model)
+    if diff > PARITY_FAIL:
+        raise SystemExit(f"recover: {args.model}: the rebuilt network differs from the graphs by {diff:.2e}")
     out.parent.mkdir(parents=True, exist_ok=True)
     ck = make_checkpoint(rec, model.state_dict(), "gen", 0,
                          train_config={"recovered_from": str(args.model), "frozen_bn": True},
-                         metrics={"recover_parity": parity})
+                         metrics={"recover_parity": diff})
     atomic_save(ck, out)
-    print(f"recover: {args.model} -> {out} (PyTorch vs ONNX Runtime max abs diff {parity:.2e}); "
+    print(f"recover: {args.model} -> {out} (PyTorch vs ONNX Runtime max abs diff {diff:.2e}); "
           "train it with --frozen-bn")
     return 0
 

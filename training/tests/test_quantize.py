@@ -4,29 +4,12 @@ from __future__ import annotations
 import json
 
 import onnx
-import pytest
-import torch
 
-from training.checkpoint import atomic_save, make_checkpoint
-from training.export import export_checkpoints
-from training.models import build, config_to_record, model_config
 from training.quantize import KEEP_FP32_PREFIXES, main as quantize_main
 
 
-@pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("q")
-    torch.manual_seed(0)
-    cfg = model_config("student", "tiny")
-    ck = tmp / "g.pt"
-    atomic_save(make_checkpoint(config_to_record("student", "tiny", cfg), build("student", cfg).state_dict(),
-                                "gen", 1), ck)
-    out = tmp / "model"
-    export_checkpoints(str(ck), str(ck), str(out), height=64, width=48)
-    return out
-
-
-def test_int8_folder_keeps_the_contract_and_the_flow_in_fp32(tiny_model, synth_root, tmp_path, capsys):
+def test_int8_folder_keeps_the_contract_and_the_flow_in_fp32(tiny_model_dir, synth_root, tmp_path, capsys):
+    _, tiny_model = tiny_model_dir
     out = tmp_path / "int8"
     assert quantize_main(["--model", str(tiny_model), "--data", str(synth_root), "--out", str(out), "--n", "2",
                           "--check", "1"]) == 0
@@ -52,7 +35,8 @@ def test_int8_folder_keeps_the_contract_and_the_flow_in_fp32(tiny_model, synth_r
                 assert not set(n.input) & quantized_inputs, n.name
 
 
-def test_refuses_an_existing_folder_and_too_few_items(tiny_model, synth_root, tmp_path, capsys):
+def test_refuses_an_existing_folder_and_too_few_items(tiny_model_dir, synth_root, tmp_path, capsys):
+    _, tiny_model = tiny_model_dir
     assert quantize_main(["--model", str(tiny_model), "--data", str(synth_root), "--out", str(tiny_model)]) == 2
     assert "exists" in capsys.readouterr().err
     out = tmp_path / "x"

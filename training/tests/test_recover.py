@@ -8,39 +8,17 @@ import pytest
 import torch
 import torch.nn as nn
 
-from training.checkpoint import load_checkpoint, make_checkpoint, atomic_save
+from training.checkpoint import load_checkpoint
 from training.data.fake import FakeVitonHD
-from training.export import GEN_IN, WARP_IN, GenGraph, WarpGraph, example_inputs, export_checkpoints
-from training.models import build, config_to_record, model_config
+from training.export import GEN_IN, WARP_IN, GenGraph, WarpGraph, example_inputs
+from training.models import config_to_record, model_config
 from training.recover import main as recover_main, recover
 from training.train import TrainConfig, train
 
 
-@pytest.fixture(scope="module")
-def tiny_folder(tmp_path_factory):
-    """A tiny student with BatchNorm statistics far from identity (so folding changes every conv), exported."""
-    tmp = tmp_path_factory.mktemp("rec")
-    torch.manual_seed(0)
-    cfg = model_config("student", "tiny")
-    model = build("student", cfg)
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, nn.BatchNorm2d):
-                m.running_mean.uniform_(-0.5, 0.5)
-                m.running_var.uniform_(0.5, 2.0)
-                m.weight.uniform_(0.5, 1.5)
-                m.bias.uniform_(-0.2, 0.2)
-    rec = config_to_record("student", "tiny", cfg)
-    ck = tmp / "g.pt"
-    atomic_save(make_checkpoint(rec, model.state_dict(), "gen", 1), ck)
-    out = tmp / "model"
-    export_checkpoints(str(ck), str(ck), str(out))
-    return model.eval(), out
-
-
-def test_recovered_network_matches_the_original_and_the_graphs(tiny_folder):
-    orig, folder = tiny_folder
-    got, rec, parity = recover(str(folder), threads=1)
+def test_recovered_network_matches_the_original_and_the_graphs(tiny_model_dir):
+    orig, folder = tiny_model_dir
+    got, rec, parity = recover(str(folder))
     assert parity < 1e-4
     assert rec["arch"] == "tiny"
     man = json.loads((folder / "manifest.json").read_text())
@@ -55,8 +33,8 @@ def test_recovered_network_matches_the_original_and_the_graphs(tiny_folder):
     assert bns and all(torch.all(m.weight == 1) and torch.all(m.running_mean == 0) for m in bns)
 
 
-def test_a_wrong_graph_is_refused(tiny_folder, tmp_path):
-    _, folder = tiny_folder
+def test_a_wrong_graph_is_refused(tiny_model_dir, tmp_path):
+    _, folder = tiny_model_dir
     bad = tmp_path / "bad"
     bad.mkdir()
     for name in ("warp.onnx", "gen.onnx"):
@@ -65,11 +43,11 @@ def test_a_wrong_graph_is_refused(tiny_folder, tmp_path):
     man["provenance"]["architecture"] = config_to_record("student", "mg-lite", model_config("student", "mg-lite"))
     (bad / "manifest.json").write_text(json.dumps(man))
     with pytest.raises(ValueError, match="gen.onnx|warp.onnx"):
-        recover(str(bad), threads=1)
+        recover(str(bad))
 
 
-def test_cli_writes_a_checkpoint_that_fine_tunes_with_frozen_bn(tiny_folder, tmp_path, capsys):
-    _, folder = tiny_folder
+def test_cli_writes_a_checkpoint_that_fine_tunes_with_frozen_bn(tiny_model_dir, tmp_path, capsys):
+    _, folder = tiny_model_dir
     out = tmp_path / "rec.pt"
     assert recover_main(["--model", str(folder), "--out", str(out)]) == 0
     assert "frozen-bn" in capsys.readouterr().out
